@@ -8,10 +8,12 @@
 KSRC_VERSION ?= 6.12.117-1~deb12u1
 BUILD        ?= $(CURDIR)/build
 KERNEL       ?= patched
+T            ?=
+VMARGS       ?=
 export KSRC_VERSION BUILD
 
 .PHONY: all deps tree export kernel kernel-patched kernel-baseline kernel-debug \
-	kernels modules userprogs initramfs vm test demo checkpatch clean distclean
+	kernels modules userprogs initramfs guest vm test demo checkpatch clean distclean
 
 all: kernel
 
@@ -31,8 +33,70 @@ kernel-patched kernel-baseline kernel-debug: kernel-%: tree
 
 kernels: kernel-patched kernel-baseline kernel-debug
 
+# --- out-of-tree modules (drivers/<name>/) against build/out/$(KERNEL) ----------
+modules: deps
+	@scripts/build-modules.sh $(KERNEL)
+
+# --- static test programs and guest tools -------------------------------------
+# tests/<suite>/<name>.c -> build/tests/<suite>/<name>
+# tools/<name>.c         -> build/bin/<name>
+SUITES     := $(filter-out lib,$(patsubst tests/%/,%,$(wildcard tests/*/)))
+TEST_SRCS  := $(foreach s,$(SUITES),$(wildcard tests/$(s)/*.c))
+TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+TOOL_SRCS  := $(wildcard tools/*.c)
+TOOL_BINS  := $(patsubst tools/%.c,$(BUILD)/bin/%,$(TOOL_SRCS))
+SELFTESTS  := $(BUILD)/linux/tools/testing/selftests
+USER_CC    ?= gcc
+USER_CFLAGS = -static -O2 -Wall -g -D_GNU_SOURCE -I$(CURDIR)/tests/lib -I$(SELFTESTS)
+USER_LIBS   = -lnuma -lpthread
+USER_DEPS   = $(wildcard tests/lib/*.h) $(SELFTESTS)/kselftest_harness.h
+
+userprogs: deps $(TEST_BINS) $(TOOL_BINS)
+
+$(BUILD)/tests/%: tests/%.c $(USER_DEPS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(USER_CC) $(USER_CFLAGS) -o $@ $< $(USER_LIBS)
+
+$(BUILD)/bin/%: tools/%.c $(USER_DEPS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(USER_CC) $(USER_CFLAGS) -o $@ $< $(USER_LIBS)
+
+$(SELFTESTS)/kselftest_harness.h:
+	@echo "$@ missing: run 'make tree'" >&2; exit 1
+
+# --- initramfs and VM ---------------------------------------------------------
+# The initramfs needs a built kernel (for its modules) but does not rebuild
+# it: "make kernel" does. "guest" = what a VM of $(KERNEL) needs besides it.
+initramfs: deps userprogs modules
+	@scripts/mkinitramfs.sh $(KERNEL)
+
+guest: initramfs
+
+vm: initramfs
+	tools/spm-vm --kernel $(KERNEL) $(VMARGS)
+
+# --- demo and tests -----------------------------------------------------------
+# Kernels the test suites ask for (KERNEL= in tests/<suite>/boot.conf).
+TEST_KERNELS := $(sort patched $(shell sed -n 's/^KERNEL=["'"'"']\{0,1\}\([a-z]*\).*/\1/p' \
+	$(wildcard tests/*/boot.conf) /dev/null))
+
+demo: deps kernel-patched
+	@$(MAKE) --no-print-directory initramfs KERNEL=patched
+	tools/spm-vm --kernel patched --add demo --timeout 600 --exec 'bash /add/demo/demo.sh'
+
+checkpatch: tree
+	@scripts/checkpatch.sh
+
+test: deps $(addprefix kernel-,$(TEST_KERNELS)) checkpatch
+	@for k in $(TEST_KERNELS); do \
+		$(MAKE) --no-print-directory initramfs KERNEL=$$k || exit 1; done
+	tests/run --no-build $(T)
+
 clean:
-	rm -rf $(BUILD)/out $(BUILD)/tests $(BUILD)/initramfs*
+	rm -rf $(BUILD)/out $(BUILD)/tests $(BUILD)/bin $(BUILD)/modules $(BUILD)/initramfs* \
+		$(BUILD)/vm $(BUILD)/logs
 
 distclean:
 	rm -rf $(BUILD)

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Small helpers shared by the project's test programs (guest side).
+ *
+ *   spm_node_of(addr)        node holding the page at addr (move_pages query)
+ *   spm_node_meminfo(n, key) a field of /sys/devices/system/node/nodeN/meminfo, in KiB
+ *   spm_read_file(path, buf) read a small sysfs/proc file, trailing newline removed
+ *   spm_nodelist_parse(s)    "0-2,5" -> bit mask of nodes (nodes < 64)
+ *   spm_sysfs_nodemask(name) mask of /sys/devices/system/node/<name> (online, has_memory, ...)
+ *   spm_touch(p, len)        write one byte per page so every page is faulted in
+ *   spm_pages_on_node(p, len, nid)  how many pages of a range sit on nid
+ *
+ * Raw syscalls only: no libnuma needed. Header-only (static functions).
+ */
+#ifndef SPM_TEST_H
+#define SPM_TEST_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#define SPM_NODE_SYSFS "/sys/devices/system/node"
+
+#ifndef MPOL_DEFAULT
+#define MPOL_DEFAULT	0
+#define MPOL_PREFERRED	1
+#define MPOL_BIND	2
+#define MPOL_INTERLEAVE	3
+#define MPOL_LOCAL	4
+#endif
+#ifndef MPOL_MF_STRICT
+#define MPOL_MF_STRICT	(1 << 0)
+#define MPOL_MF_MOVE	(1 << 1)
+#define MPOL_MF_MOVE_ALL (1 << 2)
+#endif
+
+static inline long spm_page_size(void)
+{
+	return sysconf(_SC_PAGESIZE);
+}
+
+static inline long spm_mbind(void *addr, unsigned long len, int mode,
+			     const unsigned long *nodemask, unsigned long maxnode,
+			     unsigned int flags)
+{
+	return syscall(SYS_mbind, addr, len, mode, nodemask, maxnode, flags);
+}
+
+static inline long spm_set_mempolicy(int mode, const unsigned long *nodemask,
+				     unsigned long maxnode)
+{
+	return syscall(SYS_set_mempolicy, mode, nodemask, maxnode);
+}
+
+static inline long spm_move_pages(int pid, unsigned long count, void **pages,
+				  const int *nodes, int *status, int flags)
+{
+	return syscall(SYS_move_pages, pid, count, pages, nodes, status, flags);
+}
+
+/* Node of the page at addr (must be faulted in), or -errno. */
+static inline int spm_node_of(void *addr)
+{
+	void *page = (void *)((uintptr_t)addr & ~(uintptr_t)(spm_page_size() - 1));
+	int status = -1;
+
+	if (spm_move_pages(0, 1, &page, NULL, &status, 0) < 0)
+		return -errno;
+	return status;
+}
+
+/* Fault in every page of [p, p + len) by writing to it. */
+static inline void spm_touch(void *p, size_t len)
+{
+	long ps = spm_page_size();
+	size_t off;
+
+	for (off = 0; off < len; off += ps)
+		((volatile char *)p)[off] = 1;
+}
+
+/* Number of pages of [p, p + len) that sit on node nid, or -errno. */
+static inline long spm_pages_on_node(void *p, size_t len, int nid)
+{
+	long ps = spm_page_size();
+	unsigned long i, n = (len + ps - 1) / ps;
+	void **pages = calloc(n, sizeof(*pages));
+	int *status = calloc(n, sizeof(*status));
+	long count = 0;
+
+	if (!pages || !status) {
+		free(pages);
+		free(status);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		pages[i] = (char *)p + i * ps;
+	if (spm_move_pages(0, n, pages, NULL, status, 0) < 0) {
+		count = -errno;
+	} else {
+		for (i = 0; i < n; i++)
+			count += status[i] == nid;
+	}
+	free(pages);
+	free(status);
+	return count;
+}
+
+/* Read a small file into buf (NUL-terminated, trailing newline stripped). */
+static inline int spm_read_file(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, size - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return (int)n;
+}
+
+/* Parse a kernel node list ("0-2,5", "" = empty) into a mask; -1 on error. */
+static inline long long spm_nodelist_parse(const char *s)
+{
+	long long mask = 0;
+	char *end;
+
+	while (*s && *s != '\n') {
+		long a = strtol(s, &end, 10), b = a;
+
+		if (end == s || a < 0 || a > 63)
+			return -1;
+		s = end;
+		if (*s == '-') {
+			b = strtol(s + 1, &end, 10);
+			if (end == s + 1 || b < a || b > 63)
+				return -1;
+			s = end;
+		}
+		for (; a <= b; a++)
+			mask |= 1LL << a;
+		if (*s == ',')
+			s++;
+	}
+	return mask;
+}
+
+/* Mask of /sys/devices/system/node/<name>, or -1 when it cannot be read. */
+static inline long long spm_sysfs_nodemask(const char *name)
+{
+	char path[256], buf[256];
+
+	snprintf(path, sizeof(path), SPM_NODE_SYSFS "/%s", name);
+	if (spm_read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	return spm_nodelist_parse(buf);
+}
+
+/*
+ * A field of /sys/devices/system/node/node<nid>/meminfo in KiB (page counts
+ * such as HugePages_Total are returned as they are), or -errno.
+ * Lines look like "Node 1 MemFree:   1003480 kB".
+ */
+static inline long long spm_node_meminfo(int nid, const char *key)
+{
+	char path[256], line[256], name[64];
+	long long val = -ENOENT, v;
+	int n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), SPM_NODE_SYSFS "/node%d/meminfo", nid);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d %63[^:]: %lld", &n, name, &v) == 3 &&
+		    !strcmp(name, key)) {
+			val = v;
+			break;
+		}
+	}
+	fclose(f);
+	return val;
+}
+
+/* Number of bits set in a node mask. */
+static inline int spm_nodes_weight(long long mask)
+{
+	return __builtin_popcountll((unsigned long long)mask);
+}
+
+#endif /* SPM_TEST_H */

@@ -1,0 +1,81 @@
+# Shell helpers for TAP test scripts (guest side, /spm/lib/tap.sh).
+#
+#   . /spm/lib/tap.sh
+#   tap_plan 3
+#   tap_check "numactl starts" numactl --hardware
+#   tap_is "node count" 4 "$n"
+#   tap_skip "needs SPM" "has_spm_memory missing"
+#   tap_done            # exit status 1 when any test failed
+#
+# Output is the TAP subset kselftest prints, so the host runner reads C and
+# shell tests alike.
+
+TAP_N=0
+TAP_FAILED=0
+
+tap_plan() {
+	echo "TAP version 13"
+	echo "1..$1"
+}
+
+tap_diag() {
+	printf '%s\n' "$@" | sed 's/^/# /'
+}
+
+tap_ok() {
+	TAP_N=$((TAP_N + 1))
+	echo "ok $TAP_N $1"
+}
+
+tap_fail() {
+	TAP_N=$((TAP_N + 1))
+	TAP_FAILED=$((TAP_FAILED + 1))
+	[ $# -gt 1 ] && tap_diag "$2"
+	echo "not ok $TAP_N $1"
+}
+
+tap_skip() {
+	TAP_N=$((TAP_N + 1))
+	echo "ok $TAP_N $1 # SKIP ${2:-}"
+}
+
+# tap_check DESC CMD...: passes when CMD exits 0; its output is shown on failure.
+tap_check() {
+	local desc=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		tap_ok "$desc"
+	else
+		tap_fail "$desc" "$* exited $rc: $out"
+	fi
+}
+
+# tap_is DESC EXPECTED ACTUAL
+tap_is() {
+	if [ "$2" = "$3" ]; then
+		tap_ok "$1"
+	else
+		tap_fail "$1" "expected '$2', got '$3'"
+	fi
+}
+
+# tap_between DESC LOW HIGH ACTUAL  (integers, inclusive)
+tap_between() {
+	if [ -n "$4" ] && [ "$4" -ge "$2" ] 2>/dev/null && [ "$4" -le "$3" ]; then
+		tap_ok "$1"
+	else
+		tap_fail "$1" "expected $2..$3, got '$4'"
+	fi
+}
+
+# node_meminfo NID KEY: a field of nodeNID/meminfo in kB
+node_meminfo() {
+	awk -v k="$2:" '$3 == k { print $4 }' "/sys/devices/system/node/node$1/meminfo"
+}
+
+tap_done() {
+	[ "$TAP_FAILED" -eq 0 ]
+	exit $?
+}
