@@ -12,7 +12,7 @@ T            ?=
 VMARGS       ?=
 export KSRC_VERSION BUILD
 
-.PHONY: all deps tree export kernel kernel-patched kernel-baseline kernel-debug \
+.PHONY: all deps tree tree-ready export kernel kernel-patched kernel-baseline kernel-debug \
 	kernels modules userprogs initramfs guest vm test demo checkpatch clean distclean
 
 all: kernel
@@ -28,7 +28,17 @@ export: deps
 
 kernel: kernel-$(KERNEL)
 
-kernel-patched kernel-baseline kernel-debug: kernel-%: tree
+# While build/linux has uncommitted edits (the development loop), kernels
+# are built from it as it is; otherwise the tree is prepared from patches/.
+tree-ready: deps
+	@if [ -d "$(BUILD)/linux/.git" ] && \
+	    [ -n "$$(git -C "$(BUILD)/linux" status --porcelain --untracked-files=no)" ]; then \
+		echo "tree: $(BUILD)/linux has uncommitted changes: building it as it is"; \
+	else \
+		scripts/tree.sh prepare; \
+	fi
+
+kernel-patched kernel-baseline kernel-debug: kernel-%: tree-ready
 	@scripts/build-kernel.sh $*
 
 kernels: kernel-patched kernel-baseline kernel-debug
@@ -86,7 +96,7 @@ demo: deps kernel-patched
 	@$(MAKE) --no-print-directory initramfs KERNEL=patched
 	tools/spm-vm --kernel patched --add demo --timeout 600 --exec 'bash /add/demo/demo.sh'
 
-checkpatch: tree
+checkpatch: tree-ready
 	@scripts/checkpatch.sh
 
 test: deps $(addprefix kernel-,$(TEST_KERNELS)) checkpatch
