@@ -11,10 +11,11 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$top/build}
 flavor=${1:?usage: build-kernel.sh patched|baseline|debug}
 frags=("$top/kernel/config/spm.config")
+series=$top/kernel/config/series.config
 case "$flavor" in
-patched) src=$BUILD/linux ;;
+patched) src=$BUILD/linux; frags+=("$series") ;;
 baseline) src=$BUILD/linux-baseline ;;
-debug) src=$BUILD/linux; frags+=("$top/kernel/config/debug.config") ;;
+debug) src=$BUILD/linux; frags+=("$series" "$top/kernel/config/debug.config") ;;
 *) echo "build-kernel: unknown flavor '$flavor'" >&2; exit 1 ;;
 esac
 out=$BUILD/out/$flavor
