@@ -16,9 +16,16 @@ if [ ${#series[@]} -eq 0 ]; then
 	exit 0
 fi
 
+# One checkpatch per patch, as many at a time as there are CPUs.
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+printf '%s\n' "${series[@]}" | (cd "$tree" && xargs -P "$(nproc)" -I{} sh -c \
+	'./scripts/checkpatch.pl --strict --color=never --show-types "$1" > "$2/$(basename "$1").out" 2>&1; true' \
+	sh {} "$results")
+
 bad=0
 for p in "${series[@]}"; do
-	out=$(cd "$tree" && ./scripts/checkpatch.pl --strict --color=never --show-types "$p" 2>&1; true)
+	out=$(cat "$results/$(basename "$p").out")
 	total=$(sed -n 's/^total: \([0-9]*\) errors, \([0-9]*\) warnings, \([0-9]*\) checks.*/\1 \2 \3/p' <<< "$out" | tail -1)
 	read -r e w c <<< "${total:-? ? ?}"
 	if [ "$e" = 0 ] && [ "$w" = 0 ]; then
