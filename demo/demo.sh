@@ -66,7 +66,7 @@ say "dax0.0 is now system RAM on node $(cat /sys/bus/dax/devices/dax0.0/target_n
 lists
 node_table
 
-step "Where does memory go? 64 MiB with numactl --membind=1, then without a policy"
+step "Where does memory go? 64 MiB with numactl --membind=1"
 show numactl --membind=1 memhog 64m
 show numastat -n
 

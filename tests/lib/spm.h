@@ -4,6 +4,7 @@
  *
  *   spm_node_of(addr)        node holding the page at addr (move_pages query)
  *   spm_node_meminfo(n, key) a field of /sys/devices/system/node/nodeN/meminfo, in KiB
+ *   spm_node_present_kb(n)   memory present on node n (all zones, /proc/zoneinfo), in KiB
  *   spm_read_file(path, buf) read a small sysfs/proc file, trailing newline removed
  *   spm_nodelist_parse(s)    "0-2,5" -> bit mask of nodes (nodes < 64)
  *   spm_sysfs_nodemask(name) mask of /sys/devices/system/node/<name> (online, has_memory, ...)
@@ -191,6 +192,30 @@ static inline long long spm_node_meminfo(int nid, const char *key)
 	}
 	fclose(f);
 	return val;
+}
+
+/*
+ * Memory present on a node, summed over its zones from /proc/zoneinfo, in
+ * KiB (unlike MemTotal, not reduced by memblock reservations such as the
+ * KASAN shadow), or -errno.
+ */
+static inline long long spm_node_present_kb(int nid)
+{
+	char line[256];
+	long long sum = 0, v;
+	int cur = -1, n;
+	FILE *f = fopen("/proc/zoneinfo", "r");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d, zone", &n) == 1)
+			cur = n;
+		else if (cur == nid && sscanf(line, " present %lld", &v) == 1)
+			sum += v;
+	}
+	fclose(f);
+	return sum * (spm_page_size() / 1024);
 }
 
 /* Number of bits set in a node mask. */
