@@ -26,25 +26,33 @@ export CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS=time_macros,in
 export KBUILD_BUILD_TIMESTAMP="2025-01-01" KBUILD_BUILD_USER=spm KBUILD_BUILD_HOST=spm
 kmake() { make -s -C "$src" O="$out" ARCH=x86_64 LOCALVERSION= CC="ccache gcc" HOSTCC="ccache gcc" "$@"; }
 
-# Check that every option a fragment asks for survived olddefconfig.
+# Check that every option the fragments ask for survived olddefconfig.
+# A later fragment overrides an earlier one, as in merge_config.sh.
 check_config() {
-	local f line opt val bad=0
+	local f line opt bad=0
+	local -A want from
 	for f in "${frags[@]}"; do
 		while IFS= read -r line; do
 			if [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]]; then
-				opt=${BASH_REMATCH[1]} val=${BASH_REMATCH[2]}
-				grep -qxF "$opt=$val" "$out/.config" || {
-					echo "build-kernel: $opt=$val requested by $(basename "$f") but .config has: $(grep -E "^(# )?$opt[= ]" "$out/.config" || echo unset)" >&2
-					bad=1
-				}
+				want[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
 			elif [[ $line =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\ is\ not\ set$ ]]; then
-				opt=${BASH_REMATCH[1]}
-				if grep -qE "^$opt=[ym]" "$out/.config"; then
-					echo "build-kernel: $opt must be unset ($(basename "$f"))" >&2
-					bad=1
-				fi
+				want[${BASH_REMATCH[1]}]=n
+			else
+				continue
 			fi
+			from[${BASH_REMATCH[1]}]=$(basename "$f")
 		done < "$f"
+	done
+	for opt in "${!want[@]}"; do
+		if [ "${want[$opt]}" = n ]; then
+			if grep -qE "^$opt=[ym]" "$out/.config"; then
+				echo "build-kernel: $opt must be unset (${from[$opt]})" >&2
+				bad=1
+			fi
+		elif ! grep -qxF "$opt=${want[$opt]}" "$out/.config"; then
+			echo "build-kernel: $opt=${want[$opt]} requested by ${from[$opt]} but .config has: $(grep -E "^(# )?$opt[= ]" "$out/.config" || echo unset)" >&2
+			bad=1
+		fi
 	done
 	return $bad
 }
