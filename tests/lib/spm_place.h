@@ -1,0 +1,524 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for the SPM placement and isolation tests (guest side), on top
+ * of spm.h:
+ *
+ *   spm_test_nodes()            mask of the SPM nodes under test: has_spm_memory,
+ *                               or $SPM_TEST_NODES (a node list) to run the
+ *                               isolation tests against a kernel without SPM
+ *                               support and watch them fail
+ *   spm_sysram_nodes()          has_memory minus the SPM nodes
+ *   spm_snap(&s)                per-node meminfo snapshot (MemUsed, FilePages, ...)
+ *   SNAP_DELTA(a, b, nid, key)  b - a for one node and field (kB)
+ *   spm_nodes_delta(a, b, mask, key)  sum of the deltas over a node mask
+ *   spm_allow_user_get/set(nid) nodeN/spm/allow_user
+ *   spm_write_file(path, str)   one write(2); 0 or -errno
+ *   spm_pin_cpu(cpu)            sched_setaffinity to one CPU
+ *   spm_count_pages(p, len, counts)  per-node page counts of a range (move_pages
+ *                               query, nodes = NULL); pages not present count in
+ *                               counts[SPM_MAXN]
+ *   spm_fill/spm_verify(p, len, seed)  a per-page pattern (two words a page)
+ *   spm_squeeze(nid, leave_kb)  fill node nid with a tmpfs file bound to it
+ *                               (mpol=bind) until about leave_kb remain free:
+ *                               later default allocations from that node's CPU
+ *                               must fall back to another node
+ *   spm_unsqueeze()
+ *   spm_vmstat(key)             a /proc/vmstat counter (-1: not in this kernel)
+ *   spm_kernel_log()            the kernel log buffer
+ *
+ * Snapshots fold the per-cpu vmstat deltas first (vm/stat_refresh): node
+ * counters are otherwise only accurate to a few dozen pages.
+ */
+#ifndef SPM_PLACE_H
+#define SPM_PLACE_H
+
+#include "spm.h"
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <sys/mman.h>
+#include <sys/klog.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#define SPM_MAXN 64
+#define KiB 1LL
+#define MiB_KB 1024LL		/* meminfo values are kB */
+#define SZ_1M (1UL << 20)
+#define SZ_2M (2UL << 20)
+
+#ifndef MPOL_PREFERRED_MANY
+#define MPOL_PREFERRED_MANY 5
+#endif
+#ifndef MPOL_WEIGHTED_INTERLEAVE
+#define MPOL_WEIGHTED_INTERLEAVE 6
+#endif
+#ifndef MPOL_F_NODE
+#define MPOL_F_NODE	(1 << 0)
+#define MPOL_F_ADDR	(1 << 1)
+#endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+
+static inline long spm_get_mempolicy(int *mode, unsigned long *nodemask,
+				     unsigned long maxnode, void *addr,
+				     unsigned long flags)
+{
+	return syscall(SYS_get_mempolicy, mode, nodemask, maxnode, addr, flags);
+}
+
+static inline long spm_migrate_pages(int pid, unsigned long maxnode,
+				     const unsigned long *old_nodes,
+				     const unsigned long *new_nodes)
+{
+	return syscall(SYS_migrate_pages, pid, maxnode, old_nodes, new_nodes);
+}
+
+/* Mask of the SPM nodes under test (see the top of the file). */
+static inline long long spm_test_nodes(void)
+{
+	const char *env = getenv("SPM_TEST_NODES");
+
+	if (env && *env)
+		return spm_nodelist_parse(env);
+	return spm_sysfs_nodemask("has_spm_memory");
+}
+
+static inline long long spm_sysram_nodes(void)
+{
+	long long mem = spm_sysfs_nodemask("has_memory");
+	long long spm = spm_test_nodes();
+
+	if (mem < 0 || spm < 0)
+		return -1;
+	return mem & ~spm;
+}
+
+/* A mask as the kernel prints node lists ("0-1,3"), into buf. */
+static inline const char *spm_mask_str(long long mask, char *buf, size_t size)
+{
+	size_t n = 0;
+	int i, j;
+
+	buf[0] = '\0';
+	for (i = 0; i < SPM_MAXN && n + 8 < size; i++) {
+		if (!(mask & (1LL << i)))
+			continue;
+		for (j = i; j + 1 < SPM_MAXN && (mask & (1LL << (j + 1))); j++)
+			;
+		if (j > i)
+			n += snprintf(buf + n, size - n, "%s%d-%d", n ? "," : "", i, j);
+		else
+			n += snprintf(buf + n, size - n, "%s%d", n ? "," : "", i);
+		i = j;
+	}
+	return buf;
+}
+
+/* ------------------------------------------------------------------ */
+
+/*
+ * K_PCP: pages sitting in the per-cpu free lists of the node's zones (from
+ * /proc/zoneinfo, in kB). They are free but MemUsed counts them, so memory
+ * freed on an SPM node keeps "MemUsed" up until the lists drain: K_USED is
+ * MemUsed minus them.
+ */
+enum spm_key {
+	K_MEMFREE, K_MEMUSED, K_FILE, K_ANON, K_SHMEM, K_SLAB, K_ANONHUGE,
+	K_KSTACK, K_PAGETABLES, K_PCP, K_USED, K_NKEYS
+};
+
+static const char *const spm_key_names[K_NKEYS] = {
+	"MemFree", "MemUsed", "FilePages", "AnonPages", "Shmem", "Slab",
+	"AnonHugePages", "KernelStack", "PageTables", "pcp", "Used-pcp",
+};
+
+/* Fold the per-cpu vmstat deltas so that node counters are exact. */
+static inline void spm_stat_refresh(void)
+{
+	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+
+	if (fd >= 0) {
+		if (write(fd, "1", 1) < 0) {
+			/* EINVAL: some counter went negative; still refreshed */
+		}
+		close(fd);
+	}
+}
+
+/* kB in the per-cpu page lists of every zone, per node. */
+static inline void spm_pcp_kb(long long *kb)
+{
+	char line[256];
+	int node = -1, n;
+	long long c;
+	FILE *f = fopen("/proc/zoneinfo", "r");
+
+	memset(kb, 0, SPM_MAXN * sizeof(*kb));
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d,", &n) == 1)
+			node = n;
+		else if (node >= 0 && node < SPM_MAXN && sscanf(line, " count: %lld", &c) == 1)
+			kb[node] += c * (spm_page_size() / 1024);
+	}
+	fclose(f);
+}
+
+struct spm_snap {
+	long long v[SPM_MAXN][K_NKEYS];
+};
+
+static inline void spm_snap(struct spm_snap *s)
+{
+	char path[128], line[256], name[64];
+	long long val;
+	long long pcp[SPM_MAXN];
+	int nid, n, k;
+
+	memset(s, 0, sizeof(*s));
+	spm_stat_refresh();
+	spm_pcp_kb(pcp);
+	for (nid = 0; nid < SPM_MAXN; nid++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), SPM_NODE_SYSFS "/node%d/meminfo", nid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			if (sscanf(line, "Node %d %63[^:]: %lld", &n, name, &val) != 3)
+				continue;
+			for (k = 0; k < K_NKEYS; k++)
+				if (!strcmp(name, spm_key_names[k]))
+					s->v[nid][k] = val;
+		}
+		fclose(f);
+		s->v[nid][K_PCP] = pcp[nid];
+		s->v[nid][K_USED] = s->v[nid][K_MEMUSED] - pcp[nid];
+	}
+}
+
+#define SNAP_DELTA(a, b, nid, key) ((b)->v[nid][key] - (a)->v[nid][key])
+
+static inline long long spm_nodes_delta(const struct spm_snap *a,
+					const struct spm_snap *b,
+					long long mask, int key)
+{
+	long long sum = 0;
+	int nid;
+
+	for (nid = 0; nid < SPM_MAXN; nid++)
+		if (mask & (1LL << nid))
+			sum += b->v[nid][key] - a->v[nid][key];
+	return sum;
+}
+
+/* Log every field that changed on the nodes of mask (kB). */
+static inline void spm_snap_log(const char *what, const struct spm_snap *a,
+				const struct spm_snap *b, long long mask)
+{
+	char buf[512];
+	int nid, k;
+	size_t n;
+
+	for (nid = 0; nid < SPM_MAXN; nid++) {
+		if (!(mask & (1LL << nid)))
+			continue;
+		n = snprintf(buf, sizeof(buf), "# %s node %d:", what, nid);
+		for (k = 0; k < K_NKEYS && n < sizeof(buf); k++)
+			n += snprintf(buf + n, sizeof(buf) - n, " %s %+lld",
+				      spm_key_names[k], b->v[nid][k] - a->v[nid][k]);
+		printf("%s kB\n", buf);
+	}
+	fflush(stdout);
+}
+
+/* ------------------------------------------------------------------ */
+
+/* One write(2) of str; 0 or -errno. */
+static inline int spm_write_file(const char *path, const char *str)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, str, strlen(str));
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+static inline int spm_writef(const char *path, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return spm_write_file(path, buf);
+}
+
+static inline long long spm_read_ll(const char *path)
+{
+	char buf[64];
+
+	if (spm_read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	return strtoll(buf, NULL, 0);
+}
+
+static inline int spm_allow_user_get(int nid)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), SPM_NODE_SYSFS "/node%d/spm/allow_user", nid);
+	return (int)spm_read_ll(path);
+}
+
+static inline int spm_allow_user_set(int nid, int on)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), SPM_NODE_SYSFS "/node%d/spm/allow_user", nid);
+	return spm_write_file(path, on ? "1" : "0");
+}
+
+static inline int spm_pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+static inline long long spm_vmstat(const char *key)
+{
+	char name[64];
+	long long v, val = -1;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", name, &v) == 2)
+		if (!strcmp(name, key)) {
+			val = v;
+			break;
+		}
+	fclose(f);
+	return val;
+}
+
+/* The kernel log (klogctl READ_ALL), malloc'ed; NULL on error. */
+static inline char *spm_kernel_log(void)
+{
+	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	char *buf;
+	int n;
+
+	if (size <= 0)
+		return NULL;
+	buf = calloc(1, size + 1);
+	if (!buf)
+		return NULL;
+	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, size);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static inline long long spm_meminfo(const char *key)
+{
+	char line[256], name[64];
+	long long v, val = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63[^:]: %lld", name, &v) == 2 && !strcmp(name, key)) {
+			val = v;
+			break;
+		}
+	fclose(f);
+	return val;
+}
+
+/* ------------------------------------------------------------------ */
+
+/*
+ * Count the pages of [p, p + len) per node with the move_pages() query.
+ * counts[] has SPM_MAXN + 1 slots; the last one collects pages that are not
+ * present or report an error. Returns the number of pages or -errno.
+ */
+static inline long spm_count_pages(void *p, size_t len, long *counts)
+{
+	const unsigned long chunk = 8192;
+	long ps = spm_page_size();
+	unsigned long n = len / ps, i, done;
+	void **pages = calloc(chunk, sizeof(*pages));
+	int *status = calloc(chunk, sizeof(*status));
+
+	memset(counts, 0, (SPM_MAXN + 1) * sizeof(*counts));
+	if (!pages || !status) {
+		free(pages);
+		free(status);
+		return -ENOMEM;
+	}
+	for (done = 0; done < n; done += chunk) {
+		unsigned long m = n - done < chunk ? n - done : chunk;
+
+		for (i = 0; i < m; i++)
+			pages[i] = (char *)p + (done + i) * ps;
+		if (spm_move_pages(0, m, pages, NULL, status, 0) < 0) {
+			int err = errno;
+
+			free(pages);
+			free(status);
+			return -err;
+		}
+		for (i = 0; i < m; i++) {
+			if (status[i] >= 0 && status[i] < SPM_MAXN)
+				counts[status[i]]++;
+			else
+				counts[SPM_MAXN]++;
+		}
+	}
+	free(pages);
+	free(status);
+	return n;
+}
+
+static inline long spm_count_in(const long *counts, long long mask)
+{
+	long sum = 0;
+	int nid;
+
+	for (nid = 0; nid < SPM_MAXN; nid++)
+		if (mask & (1LL << nid))
+			sum += counts[nid];
+	return sum;
+}
+
+static inline void spm_counts_log(const char *what, const long *counts)
+{
+	int nid;
+
+	printf("# %s: pages per node:", what);
+	for (nid = 0; nid < SPM_MAXN; nid++)
+		if (counts[nid])
+			printf(" N%d=%ld", nid, counts[nid]);
+	if (counts[SPM_MAXN])
+		printf(" absent/error=%ld", counts[SPM_MAXN]);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* ------------------------------------------------------------------ */
+
+static inline uint64_t spm_pattern(uint64_t seed, uint64_t i, int w)
+{
+	uint64_t x = seed ^ (i * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)w << 56);
+
+	x ^= x >> 29;
+	return x | 1;	/* never zero: no KSM zero-page merging */
+}
+
+/* Write two pattern words into every page (this faults every page in). */
+static inline void spm_fill(void *p, size_t len, uint64_t seed)
+{
+	long ps = spm_page_size();
+	size_t i, n = len / ps;
+
+	for (i = 0; i < n; i++) {
+		volatile uint64_t *w = (uint64_t *)((char *)p + i * ps);
+
+		w[0] = spm_pattern(seed, i, 0);
+		w[ps / 16] = spm_pattern(seed, i, 1);
+	}
+}
+
+/* Number of pages whose pattern words differ. */
+static inline long spm_verify(const void *p, size_t len, uint64_t seed)
+{
+	long ps = spm_page_size();
+	size_t i, n = len / ps;
+	long bad = 0;
+
+	for (i = 0; i < n; i++) {
+		const volatile uint64_t *w = (const uint64_t *)((const char *)p + i * ps);
+
+		if (w[0] != spm_pattern(seed, i, 0) || w[ps / 16] != spm_pattern(seed, i, 1))
+			bad++;
+	}
+	return bad;
+}
+
+/* mmap of len bytes aligned to align (a power of two). */
+static inline void *spm_mmap_aligned(size_t len, size_t align)
+{
+	char *p = mmap(NULL, len + align, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uintptr_t a;
+
+	if (p == MAP_FAILED)
+		return MAP_FAILED;
+	a = ((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1);
+	if (a > (uintptr_t)p)
+		munmap(p, a - (uintptr_t)p);
+	munmap((char *)a + len, (uintptr_t)p + align - a);
+	return (void *)a;
+}
+
+/* ------------------------------------------------------------------ */
+
+#define SPM_SQUEEZE_DIR "/run/spm-squeeze"
+
+/*
+ * Leave about leave_kb free on node nid by filling it with a tmpfs file
+ * whose mount policy binds it there (fallocate: no zeroing, fast under TCG).
+ * Returns the size of the file in kB, or -errno.
+ */
+static inline long long spm_squeeze(int nid, long long leave_kb)
+{
+	long long free_kb = spm_node_meminfo(nid, "MemFree");
+	long long size_kb = free_kb - leave_kb;
+	char opts[128];
+	int fd, err = 0;
+
+	if (free_kb < 0)
+		return free_kb;
+	if (size_kb <= 0)
+		return 0;
+	mkdir(SPM_SQUEEZE_DIR, 0700);
+	umount2(SPM_SQUEEZE_DIR, MNT_DETACH);
+	snprintf(opts, sizeof(opts), "size=%lldk,mpol=bind:%d", size_kb + 4096, nid);
+	if (mount("tmpfs", SPM_SQUEEZE_DIR, "tmpfs", 0, opts))
+		return -errno;
+	fd = open(SPM_SQUEEZE_DIR "/fill", O_CREAT | O_RDWR, 0600);
+	if (fd < 0)
+		return -errno;
+	if (fallocate(fd, 0, 0, size_kb * 1024))
+		err = -errno;
+	close(fd);
+	return err ? err : size_kb;
+}
+
+static inline void spm_unsqueeze(void)
+{
+	unlink(SPM_SQUEEZE_DIR "/fill");
+	umount2(SPM_SQUEEZE_DIR, MNT_DETACH);
+}
+
+#endif /* SPM_PLACE_H */
