@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SPM node state on the default boot (spm_nodes=2): the node lists, the
+ * nodeN/spm/ attributes and their bad input, early boot (no memblock
+ * reservation on node 2), /proc/meminfo accounting, cgroup v2
+ * cpuset.mems.sysram, and the boot log line.
+ *
+ * Runs first in its suite: it checks defaults (allow_user 0, node 2 empty).
+ */
+#include "kselftest_harness.h"
+#include "spm_place.h"
+
+#define NODE "/sys/devices/system/node"
+#define CG "/sys/fs/cgroup"
+
+static int spm_nid = 2;
+
+static int read_str(const char *path, char *buf, size_t size)
+{
+	return spm_read_file(path, buf, size);
+}
+
+TEST(has_spm_memory_is_node_2)
+{
+	char buf[64];
+	long long spm, mem;
+
+	ASSERT_LE(0, read_str(NODE "/has_spm_memory", buf, sizeof(buf)));
+	EXPECT_STREQ("2", buf);
+	spm = spm_sysfs_nodemask("has_spm_memory");
+	mem = spm_sysfs_nodemask("has_memory");
+	ASSERT_LE(0, mem);
+	/* SPM nodes are memory nodes: same format, a subset of has_memory. */
+	EXPECT_EQ(spm, spm & mem);
+	EXPECT_EQ(0x7, mem & 0x7);
+}
+
+TEST(has_spm_memory_is_read_only)
+{
+	char buf[64];
+
+	EXPECT_EQ(-EACCES, spm_write_file(NODE "/has_spm_memory", "0-3"));
+	ASSERT_LE(0, read_str(NODE "/has_spm_memory", buf, sizeof(buf)));
+	EXPECT_STREQ("2", buf);
+}
+
+TEST(spm_directory_only_on_spm_nodes)
+{
+	char buf[64];
+
+	EXPECT_EQ(0, access(NODE "/node2/spm/owner", R_OK));
+	EXPECT_EQ(0, access(NODE "/node2/spm/allow_user", R_OK));
+	EXPECT_NE(0, access(NODE "/node0/spm", F_OK));
+	EXPECT_NE(0, access(NODE "/node1/spm", F_OK));
+	/* Node 3 (the pmem carve-out) has no memory on this boot. */
+	EXPECT_NE(0, access(NODE "/node3/spm", F_OK));
+	ASSERT_LE(0, read_str(NODE "/has_memory", buf, sizeof(buf)));
+	EXPECT_STREQ("0-2", buf);
+}
+
+TEST(owner_is_none_and_read_only)
+{
+	char buf[64];
+
+	ASSERT_LT(0, read_str(NODE "/node2/spm/owner", buf, sizeof(buf)));
+	EXPECT_STREQ("none", buf);
+	EXPECT_EQ(-EACCES, spm_write_file(NODE "/node2/spm/owner", "me"));
+	ASSERT_LT(0, read_str(NODE "/node2/spm/owner", buf, sizeof(buf)));
+	EXPECT_STREQ("none", buf);
+}
+
+TEST(allow_user_defaults_to_0)
+{
+	EXPECT_EQ(0, spm_allow_user_get(spm_nid));
+}
+
+FIXTURE(allow_user) {
+	int saved;
+};
+
+FIXTURE_SETUP(allow_user)
+{
+	self->saved = spm_allow_user_get(spm_nid);
+	ASSERT_LE(0, self->saved);
+}
+
+FIXTURE_TEARDOWN(allow_user)
+{
+	spm_allow_user_set(spm_nid, self->saved);
+}
+
+TEST_F(allow_user, accepts_0_1_y_n)
+{
+	static const struct { const char *in; int want; } cases[] = {
+		{ "1", 1 }, { "0", 0 }, { "y", 1 }, { "n", 0 }, { "1\n", 1 },
+		{ "0\n", 0 }, { "Y", 1 }, { "N", 0 },
+	};
+	char path[] = NODE "/node2/spm/allow_user";
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		EXPECT_EQ(0, spm_write_file(path, cases[i].in)) {
+			TH_LOG("write '%s'", cases[i].in);
+		}
+		EXPECT_EQ(cases[i].want, spm_allow_user_get(spm_nid)) {
+			TH_LOG("after writing '%s'", cases[i].in);
+		}
+	}
+}
+
+TEST_F(allow_user, bad_writes_fail_einval_and_leave_it_unchanged)
+{
+	static const char *const bad[] = { "2", "abc", "-1", "x", "?", " 1" };
+	char path[] = NODE "/node2/spm/allow_user";
+	unsigned int i;
+	int state;
+
+	for (state = 0; state <= 1; state++) {
+		ASSERT_EQ(0, spm_allow_user_set(spm_nid, state));
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			EXPECT_EQ(-EINVAL, spm_write_file(path, bad[i])) {
+				TH_LOG("write '%s' with allow_user=%d", bad[i], state);
+			}
+			EXPECT_EQ(state, spm_allow_user_get(spm_nid)) {
+				TH_LOG("after writing '%s'", bad[i]);
+			}
+		}
+	}
+}
+
+/* Early boot: memblock allocated nothing from node 2, so every page it
+ * presents is managed by the buddy allocator. */
+TEST(node2_has_no_early_boot_reservation)
+{
+	char line[256], zone[32] = "";
+	long long present = -1, v;
+	int node = -1, zones = 0, n;
+	FILE *f = fopen("/proc/zoneinfo", "r");
+
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d, zone %31s", &n, zone) == 2) {
+			node = n;
+			present = -1;
+			continue;
+		}
+		if (node != spm_nid)
+			continue;
+		if (sscanf(line, " present %lld", &v) == 1)
+			present = v;
+		else if (sscanf(line, " managed %lld", &v) == 1 && present > 0) {
+			zones++;
+			TH_LOG("node %d zone %s: present %lld managed %lld", node, zone, present, v);
+			EXPECT_EQ(present, v);
+		}
+	}
+	fclose(f);
+	EXPECT_LE(1, zones);
+}
+
+TEST(node2_is_empty_after_boot)
+{
+	long long total = spm_node_meminfo(spm_nid, "MemTotal");
+	long long used = spm_node_meminfo(spm_nid, "MemUsed");
+
+	TH_LOG("node 2: MemTotal %lld kB, MemUsed %lld kB", total, used);
+	EXPECT_EQ(512 * 1024, total);
+	EXPECT_GE(256, used);
+	EXPECT_EQ(0, spm_node_meminfo(spm_nid, "Slab"));
+	EXPECT_EQ(0, spm_node_meminfo(spm_nid, "FilePages"));
+	EXPECT_EQ(0, spm_node_meminfo(spm_nid, "AnonPages"));
+	EXPECT_EQ(0, spm_node_meminfo(spm_nid, "KernelStack"));
+	EXPECT_EQ(0, spm_node_meminfo(spm_nid, "PageTables"));
+}
+
+/* MemFree counts SPM free memory; MemAvailable must not. */
+TEST(meminfo_available_excludes_spm_free_memory)
+{
+	long long memfree = spm_meminfo("MemFree");
+	long long avail = spm_meminfo("MemAvailable");
+	long long file = spm_meminfo("Active(file)") + spm_meminfo("Inactive(file)");
+	long long krecl = spm_meminfo("KReclaimable");
+	long long spm_free = 0, node_free = 0;
+	long long spm = spm_test_nodes();
+	int nid;
+
+	ASSERT_LT(0, memfree);
+	ASSERT_LT(0, avail);
+	for (nid = 0; nid < SPM_MAXN; nid++) {
+		long long f = spm_node_meminfo(nid, "MemFree");
+
+		if (f < 0)
+			continue;
+		node_free += f;
+		if (spm & (1LL << nid))
+			spm_free += f;
+	}
+	TH_LOG("MemFree %lld, MemAvailable %lld, file %lld, KReclaimable %lld, SPM free %lld, sum of node MemFree %lld",
+	       memfree, avail, file, krecl, spm_free, node_free);
+	ASSERT_LT(400 * 1024, spm_free);
+	/* MemFree is all free memory, SPM included (within 1%). */
+	EXPECT_GE(memfree + memfree / 100, node_free);
+	EXPECT_LE(memfree - memfree / 100, node_free);
+	/* MemAvailable: at most SysRAM free memory plus what reclaim could free. */
+	EXPECT_GE(memfree - spm_free + file + krecl, avail);
+	EXPECT_LT(memfree - spm_free - 256 * 1024, avail);
+}
+
+TEST(mems_allowed_shows_the_cpuset)
+{
+	char buf[4096], *p;
+
+	ASSERT_LT(0, spm_read_file("/proc/self/status", buf, sizeof(buf)));
+	p = strstr(buf, "Mems_allowed_list:");
+	ASSERT_NE(NULL, p);
+	p += strlen("Mems_allowed_list:");
+	while (*p == ' ' || *p == '\t')
+		p++;
+	/* The root cpuset allows every memory node, SPM nodes included. */
+	EXPECT_EQ(0, strncmp(p, "0-2\n", 4)) {
+		TH_LOG("Mems_allowed_list: %.16s", p);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+FIXTURE(cg) {
+	char dir[128];
+};
+
+FIXTURE_SETUP(cg)
+{
+	snprintf(self->dir, sizeof(self->dir), CG "/spm-state-%d", getpid());
+	ASSERT_EQ(0, mkdir(self->dir, 0755));
+}
+
+FIXTURE_TEARDOWN(cg)
+{
+	rmdir(self->dir);
+}
+
+static int cg_read(const char *dir, const char *file, char *buf, size_t size)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	return spm_read_file(path, buf, size);
+}
+
+static int cg_write(const char *dir, const char *file, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	return spm_write_file(path, val);
+}
+
+TEST(root_cpuset_mems_sysram)
+{
+	char buf[64];
+
+	ASSERT_LE(0, read_str(CG "/cpuset.mems.effective", buf, sizeof(buf)));
+	EXPECT_STREQ("0-2", buf);
+	ASSERT_LE(0, read_str(CG "/cpuset.mems.sysram", buf, sizeof(buf)));
+	EXPECT_STREQ("0-1", buf);
+}
+
+TEST_F(cg, mems_sysram_follows_mems)
+{
+	static const struct { const char *mems, *eff, *sysram; } cases[] = {
+		{ "0-2", "0-2", "0-1" },
+		{ "2", "2", "" },
+		{ "1-2", "1-2", "1" },
+		{ "0", "0", "0" },
+		{ "0-3", "0-2", "0-1" },
+	};
+	char buf[64];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ASSERT_EQ(0, cg_write(self->dir, "cpuset.mems", cases[i].mems));
+		ASSERT_LE(0, cg_read(self->dir, "cpuset.mems.effective", buf, sizeof(buf)));
+		EXPECT_STREQ(cases[i].eff, buf) {
+			TH_LOG("cpuset.mems %s", cases[i].mems);
+		}
+		ASSERT_LE(0, cg_read(self->dir, "cpuset.mems.sysram", buf, sizeof(buf)));
+		EXPECT_STREQ(cases[i].sysram, buf) {
+			TH_LOG("cpuset.mems %s", cases[i].mems);
+		}
+	}
+}
+
+/* Mode 0444; a write (root ignores the mode) fails with cgroup's EINVAL. */
+TEST_F(cg, mems_sysram_is_read_only)
+{
+	char buf[64], path[256];
+	struct stat st;
+
+	ASSERT_EQ(0, cg_write(self->dir, "cpuset.mems", "1-2"));
+	snprintf(path, sizeof(path), "%s/cpuset.mems.sysram", self->dir);
+	ASSERT_EQ(0, stat(path, &st));
+	EXPECT_EQ(0, st.st_mode & 0222);
+	EXPECT_EQ(-EINVAL, cg_write(self->dir, "cpuset.mems.sysram", "0-2"));
+	EXPECT_EQ(-EINVAL, cg_write(self->dir, "cpuset.mems.sysram", "2"));
+	EXPECT_EQ(-EINVAL, spm_write_file(CG "/cpuset.mems.sysram", "2"));
+	ASSERT_LE(0, cg_read(self->dir, "cpuset.mems.sysram", buf, sizeof(buf)));
+	EXPECT_STREQ("1", buf);
+	ASSERT_LE(0, cg_read(self->dir, "cpuset.mems", buf, sizeof(buf)));
+	EXPECT_STREQ("1-2", buf);
+}
+
+TEST_F(cg, bad_mems_writes_leave_state_unchanged)
+{
+	static const char *const bad[] = { "abc", "64", "2-1", "0-", "5", "0-7" };
+	char buf[64];
+	unsigned int i;
+
+	ASSERT_EQ(0, cg_write(self->dir, "cpuset.mems", "0,2"));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int err = cg_write(self->dir, "cpuset.mems", bad[i]);
+
+		EXPECT_TRUE(err == -EINVAL || err == -ERANGE) {
+			TH_LOG("cpuset.mems '%s': %d (%s)", bad[i], err, strerror(-err));
+		}
+		ASSERT_LE(0, cg_read(self->dir, "cpuset.mems", buf, sizeof(buf)));
+		EXPECT_STREQ("0,2", buf);
+		ASSERT_LE(0, cg_read(self->dir, "cpuset.mems.sysram", buf, sizeof(buf)));
+		EXPECT_STREQ("0", buf);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+TEST(boot_log_names_the_spm_nodes)
+{
+	char *log = spm_kernel_log();
+
+	ASSERT_NE(NULL, log);
+	EXPECT_NE(NULL, strstr(log, "spm: Specific Purpose Memory nodes: 2 (with memory: 2)"));
+	EXPECT_EQ(NULL, strstr(log, "invalid node list"));
+	EXPECT_EQ(NULL, strstr(log, "would leave no System RAM"));
+	free(log);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Node 3, the SPM node onlined through dax/kmem: see tests/lib/spm_migrate_tests.h. */
+#define SPM_NODE 3
+#include "spm_migrate_tests.h"
