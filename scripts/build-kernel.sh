@@ -72,7 +72,12 @@ if [ ! -f "$out/.config" ] || [ "$(cat "$out/.spm-config-stamp" 2>/dev/null)" !=
 fi
 
 echo "build-kernel: building $flavor ($(nproc) jobs)"
-kmake -j"$(nproc)" bzImage modules
+# Two builds sharing the ccache at the same moment have been seen to lose a
+# dependency file (fixdep: error opening file ...o.d); a real error fails twice.
+if ! kmake -j"$(nproc)" bzImage modules; then
+	echo "build-kernel: build failed; retrying once" >&2
+	kmake -j"$(nproc)" bzImage modules
+fi
 rm -rf "$out/modroot"
 kmake INSTALL_MOD_PATH="$out/modroot" modules_install >/dev/null
 echo "build-kernel: $out/arch/x86/boot/bzImage ($(kmake -s kernelrelease))"

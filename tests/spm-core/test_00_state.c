@@ -269,7 +269,6 @@ TEST_F(cg, mems_sysram_follows_mems)
 {
 	static const struct { const char *mems, *eff, *sysram; } cases[] = {
 		{ "0-2", "0-2", "0-1" },
-		{ "2", "2", "" },
 		{ "1-2", "1-2", "1" },
 		{ "0", "0", "0" },
 		{ "0-3", "0-2", "0-1" },
@@ -307,6 +306,21 @@ TEST_F(cg, mems_sysram_is_read_only)
 	EXPECT_STREQ("1", buf);
 	ASSERT_LE(0, cg_read(self->dir, "cpuset.mems", buf, sizeof(buf)));
 	EXPECT_STREQ("1-2", buf);
+}
+
+/* Tasks of a cpuset need a SysRAM node: SPM-only mems are refused. */
+TEST_F(cg, spm_only_mems_rejected)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, cg_write(self->dir, "cpuset.mems", "0,2"));
+	EXPECT_EQ(-EINVAL, cg_write(self->dir, "cpuset.mems", "2"));
+	ASSERT_LE(0, cg_read(self->dir, "cpuset.mems", buf, sizeof(buf)));
+	EXPECT_STREQ("0,2", buf);
+	ASSERT_LE(0, cg_read(self->dir, "cpuset.mems.effective", buf, sizeof(buf)));
+	EXPECT_STREQ("0,2", buf);
+	ASSERT_LE(0, cg_read(self->dir, "cpuset.mems.sysram", buf, sizeof(buf)));
+	EXPECT_STREQ("0", buf);
 }
 
 TEST_F(cg, bad_mems_writes_leave_state_unchanged)
