@@ -4,7 +4,11 @@
 #
 # Walks through the emulated machine: the NUMA topology, per-node memory,
 # the SPM node lists, and node 3 coming online through the real dax path.
-# Later work adds its own steps below the marked line.
+# Below the marked line, the isolation story: which nodes are SPM; 1.2 GB
+# of page cache plus an anonymous hog that fill nodes 0-1 and leave 2-3
+# untouched; numactl --membind=2 refused (EPERM) until allow_user=1;
+# --interleave=all kept on SysRAM; cpuset.mems.sysram. Each step checks
+# what it shows and the demo exits non-zero ("DEMO FAILED") when it is wrong.
 set -euo pipefail
 
 NODE=/sys/devices/system/node
@@ -72,4 +76,224 @@ show numastat -n
 
 # --- later demo steps go below this line ---------------------------------------
 
+# The isolation story. Each step checks what it shows: a demo that prints
+# a wrong picture must not pass, so a surprise ends it with "DEMO FAILED".
+
+SPM_LIST=2-3		# node 2 from spm_nodes=2, node 3 through dax/kmem above
+WORK=/run/spm-demo	# a tmpfs of our own for the page-cache file
+CG=/sys/fs/cgroup/spm-demo
+BG=
+
+fail() { printf '\n!!! DEMO FAILED: %s\n' "$*"; exit 1; }
+ok() { printf '    -> %s\n' "$*"; }
+cleanup() {
+	[ -n "$BG" ] && { kill -9 "$BG"; wait "$BG"; } 2> /dev/null
+	[ -d "$CG" ] && { echo $$ > /sys/fs/cgroup/cgroup.procs; rmdir "$CG"; } 2> /dev/null
+	grep -q " $WORK " /proc/mounts && umount "$WORK"
+	for f in "$NODE"/node*/spm/allow_user; do [ -e "$f" ] && echo 0 > "$f"; done
+	return 0
+}
+trap cleanup EXIT
+
+# in_list N LIST: is node N in a sysfs node list such as "0-1,3"?
+in_list() {
+	local r IFS=,
+	for r in $2; do
+		[ "$1" -ge "${r%-*}" ] && [ "$1" -le "${r#*-}" ] && return 0
+	done
+	return 1
+}
+nodes() { local d; for d in "$NODE"/node[0-9]*; do echo "${d##*node}"; done; }
+mi() { awk -v k="$2:" '$3 == k { print $4 }' "$NODE/node$1/meminfo"; }	# kB
+role() { if in_list "$1" "$SPM_LIST"; then echo SPM; else echo SysRAM; fi; }
+
+# pcp NODE: kB of free pages parked on the node's per-cpu lists
+pcp() {
+	awk -v n="$1," '/^Node/ { on = ($2 == n) } on && $1 == "count:" { s += $2 } END { print s * 4 }' /proc/zoneinfo
+}
+# snap NAME: every node's MemUsed/FilePages/AnonPages/Slab, in kB. The
+# per-cpu vmstat deltas are folded first (stat_refresh) so that the counters
+# are exact, and MemUsed leaves out the free pages on per-cpu lists (after
+# a process exits, they can hold tens of MB of a node's free memory).
+declare -A SNAP
+snap() {
+	local n k
+	echo 1 > /proc/sys/vm/stat_refresh 2> /dev/null || true
+	for n in $(nodes); do
+		for k in FilePages AnonPages Slab; do SNAP[$1.$n.$k]=$(mi "$n" "$k"); done
+		SNAP[$1.$n.MemUsed]=$(( $(mi "$n" MemUsed) - $(pcp "$n") ))
+	done
+}
+# table NAME [BASE]: the snapshot in MB, with the change from BASE
+table() {
+	local n k v d
+	printf '    %-4s %-7s' node role
+	for k in MemUsed FilePages AnonPages Slab; do printf ' %15s' "$k MB"; done
+	printf '\n'
+	for n in $(nodes); do
+		printf '    %-4s %-7s' "$n" "$(role "$n")"
+		for k in MemUsed FilePages AnonPages Slab; do
+			v=${SNAP[$1.$n.$k]}
+			if [ -n "${2:-}" ]; then
+				d=$(( (v - SNAP[$2.$n.$k]) / 1024 ))
+				printf ' %7d (%+5d)' $((v / 1024)) "$d"
+			else
+				printf ' %15d' $((v / 1024))
+			fi
+		done
+		printf '\n'
+	done
+}
+# delta A B NODE KEY (kB)
+delta() { echo $(( SNAP[$2.$3.$4] - SNAP[$1.$3.$4] )); }
+
+# run 'CMD': show a shell command line, then run it
+run() { printf '$ %s\n' "$1"; eval "$1" 2>&1 | sed 's/^/    /'; }
+
+# hold MB 'CMD': start CMD (which ends up exec'ing a memory hog of MB MiB)
+# in the background and wait until it has touched 95% of it; $BG is its pid.
+hold() {
+	local mb=$1 cmd=$2 i rss
+	printf '$ %s &\n' "$cmd"
+	( eval "exec $cmd" ) > /dev/null 2>&1 &
+	BG=$!
+	for i in $(seq 600); do
+		kill -0 "$BG" 2> /dev/null || { wait "$BG" || true; BG=; fail "'$cmd' ended early"; }
+		rss=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$BG/status" 2> /dev/null)
+		[ "${rss:-0}" -ge $((mb * 1024 * 95 / 100)) ] && return 0
+		sleep 0.2
+	done
+	fail "'$cmd' did not reach $mb MiB in 120 s"
+}
+release() { printf '$ kill %s\n' "$BG"; kill -9 "$BG"; wait "$BG" 2> /dev/null || true; BG=; }
+
+# ------------------------------------------------------------------------------
+step "Which nodes are SPM"
+say "has_spm_memory lists the nodes that no default allocation may use; each has an owner and an allow_user switch."
+got=$(nodelist has_spm_memory)
+[ "$got" = "$SPM_LIST" ] || fail "has_spm_memory is '$got', expected $SPM_LIST (node 2 from spm_nodes=2, node 3 from dax0.0 with spm_node=1)"
+for n in $(nodes); do
+	if in_list "$n" "$SPM_LIST"; then
+		say "node $n: SPM     owner=$(cat "$NODE/node$n/spm/owner")  allow_user=$(cat "$NODE/node$n/spm/allow_user")  MemTotal $(( $(mi "$n" MemTotal) / 1024 )) MB"
+	else
+		say "node $n: SysRAM  cpus=$(cat "$NODE/node$n/cpulist")  MemTotal $(( $(mi "$n" MemTotal) / 1024 )) MB"
+	fi
+done
+ok "has_spm_memory = $got: node 2 (boot, spm_nodes=2) and node 3 (ndctl -> daxctl -> dax/kmem with spm_node=1)"
+
+# ------------------------------------------------------------------------------
+step "General-purpose pressure: 1.2 GB of page cache plus an anonymous hog"
+say "Default allocations fill nodes 0 and 1 and never fall back to an SPM node, however full SysRAM gets."
+sync; echo 3 > /proc/sys/vm/drop_caches
+snap before
+say "" "Per node, before (MemUsed leaves out free pages parked on per-cpu lists):"
+table before
+sysfree=$(( ($(mi 0 MemFree) + $(mi 1 MemFree)) / 1024 ))
+file_mb=1200
+[ "$sysfree" -gt $((file_mb + 400)) ] || fail "only $sysfree MB free on SysRAM"
+say "SysRAM free: $sysfree MB. Both writers run on CPU 1: once node 1 is full, a stock kernel's next stop is node 2."
+mkdir -p "$WORK"
+run "mount -t tmpfs -o size=$((file_mb + 64))m tmpfs $WORK"
+run "numactl --physcpubind=1 dd if=/dev/zero of=$WORK/big bs=1M count=$file_mb"
+# The hog takes what is left but 300 MB (tmpfs pages cannot be reclaimed
+# without swap: keep well clear of the OOM killer).
+left=$(( ($(mi 0 MemFree) + $(mi 1 MemFree)) / 1024 ))
+hog=$(( left - 300 )); [ "$hog" -gt 400 ] && hog=400
+[ "$hog" -ge 64 ] || fail "only $left MB of SysRAM left after the file"
+say "SysRAM free after the file: $left MB; the hog takes all but 300 MB of it (no swap: stay clear of OOM)."
+hold "$hog" "numactl --physcpubind=1 memhog -r1000000 ${hog}M"
+snap during
+say "" "Per node, under pressure (change since before the file):"
+table during before
+bad=
+for n in $(nodes); do
+	in_list "$n" "$SPM_LIST" || continue
+	for k in FilePages AnonPages Slab; do
+		d=$(delta before during "$n" "$k")
+		[ "$d" -eq 0 ] || bad="$bad node$n $k +${d}kB;"
+	done
+	d=$(delta before during "$n" MemUsed)
+	[ "$d" -le 2048 ] || bad="$bad node$n MemUsed +${d}kB;"
+done
+[ -z "$bad" ] || fail "pages of the workload on SPM nodes:$bad"
+f01=$(( $(delta before during 0 FilePages) + $(delta before during 1 FilePages) ))
+a01=$(( $(delta before during 0 AnonPages) + $(delta before during 1 AnonPages) ))
+[ "$f01" -ge $((file_mb * 1024 * 95 / 100)) ] || fail "the file is not on SysRAM (FilePages +$((f01 / 1024)) MB on nodes 0-1)"
+[ "$a01" -ge $((hog * 1024 * 90 / 100)) ] || fail "the hog is not on SysRAM (AnonPages +$((a01 / 1024)) MB on nodes 0-1)"
+ok "nodes 0-1: +$((f01 / 1024)) MB page cache, +$((a01 / 1024)) MB anonymous; nodes 2-3: FilePages/AnonPages/Slab +0 kB"
+say "For comparison, the design brief measured stock 6.12 with nodes 2 and 3 as plain CPU-less nodes:" \
+    "a 1.5 GB tmpfs file put 480 MB of page cache on node 2, and a 600 MB anonymous hog put 382 MB on node 3."
+release
+run "rm $WORK/big; umount $WORK"
+
+# ------------------------------------------------------------------------------
+step "Explicit placement: numactl --membind onto an SPM node"
+say "MPOL_BIND may name an SPM node only when its owner allows user placement (allow_user=1); otherwise EPERM."
+AU=$NODE/node2/spm/allow_user
+run "cat $AU"
+printf '$ %s\n' "numactl --membind=2 memhog 64M"
+rc=0; out=$(numactl --membind=2 memhog 64M 2>&1) || rc=$?
+printf '%s\n' "$out" | sed 's/^/    /'
+say "exit status $rc"
+case "$rc:$out" in
+[1-9]*:*"Operation not permitted"*) ok "refused with EPERM while allow_user=0" ;;
+*) fail "numactl --membind=2 with allow_user=0: exit $rc, expected EPERM" ;;
+esac
+run "echo 1 > $AU"
+snap p0
+hold 64 "numactl --membind=2 memhog -r1000000 64M"
+snap p1
+say "Per node, with the bound hog running (change since before it):"
+table p1 p0
+release
+snap p2
+say "Per node, after it exited:"
+table p2 p0
+d1=$(delta p0 p1 2 AnonPages) d2=$(delta p0 p2 2 AnonPages)
+[ "$d1" -ge $((64 * 1024 * 95 / 100)) ] || fail "node 2 AnonPages grew by only $d1 kB under --membind=2"
+[ "$d2" -eq 0 ] || fail "node 2 AnonPages still +$d2 kB after the hog exited"
+ok "node 2 AnonPages +$((d1 / 1024)) MB while bound there, back to +0 after exit"
+
+say "" "numactl --interleave=all: other policy modes are narrowed to SysRAM, even with allow_user=1."
+snap i0
+hold 64 "numactl --interleave=all memhog -r1000000 64M"
+snap i1
+table i1 i0
+release
+i0a=$(delta i0 i1 0 AnonPages) i1a=$(delta i0 i1 1 AnonPages)
+bad=
+for n in $(nodes); do
+	in_list "$n" "$SPM_LIST" || continue
+	d=$(delta i0 i1 "$n" AnonPages)
+	[ "$d" -eq 0 ] || bad="$bad node$n +${d}kB"
+done
+[ -z "$bad" ] || fail "--interleave=all put anonymous pages on SPM nodes:$bad"
+[ "$i0a" -ge $((16 * 1024)) ] && [ "$i1a" -ge $((16 * 1024)) ] ||
+	fail "--interleave=all did not spread over nodes 0 and 1 (+$i0a kB, +$i1a kB)"
+ok "interleaved over node 0 (+$((i0a / 1024)) MB) and node 1 (+$((i1a / 1024)) MB); nodes 2-3 +0"
+run "echo 0 > $AU"
+
+# ------------------------------------------------------------------------------
+step "cgroup v2: cpuset.mems.sysram"
+say "Read-only: the cpuset's effective mems that are SysRAM, i.e. where its tasks' default allocations may go."
+run "grep . /sys/fs/cgroup/cpuset.mems.effective /sys/fs/cgroup/cpuset.mems.sysram"
+[ "$(cat /sys/fs/cgroup/cpuset.mems.sysram)" = 0-1 ] || fail "root cpuset.mems.sysram is not 0-1"
+mkdir "$CG"
+run "echo 1-2 > $CG/cpuset.mems"
+run "grep . $CG/cpuset.mems.effective $CG/cpuset.mems.sysram"
+[ "$(cat "$CG/cpuset.mems.sysram")" = 1 ] || fail "cpuset.mems.sysram of a cpuset with mems 1-2 is not 1"
+say "A task in this cpuset may still bind to node 2 (when allowed), but its default allocations use node 1 only:"
+snap c0
+hold 64 "sh -c 'echo \$\$ > $CG/cgroup.procs && exec memhog -r1000000 64M'"
+snap c1
+table c1 c0
+release
+c1a=$(delta c0 c1 1 AnonPages) c2a=$(delta c0 c1 2 AnonPages)
+[ "$c1a" -ge $((64 * 1024 * 95 / 100)) ] && [ "$c2a" -eq 0 ] ||
+	fail "default-policy hog in cpuset 1-2: node 1 +$c1a kB, node 2 +$c2a kB"
+ok "a 64 MB default-policy hog in the cpuset: node 1 +$((c1a / 1024)) MB, node 2 +0"
+rmdir "$CG"
+
 step "Done"
+say "Nodes 2 and 3 stayed untouched by page cache, anonymous memory, slab and interleaving;" \
+    "only an explicit, permitted MPOL_BIND placed memory there."
