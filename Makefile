@@ -104,6 +104,14 @@ test: deps $(addprefix kernel-,$(TEST_KERNELS)) checkpatch
 		$(MAKE) --no-print-directory initramfs KERNEL=$$k || exit 1; done
 	tests/run --no-build $(T)
 
+# --- benchmark: cost of the series (bench/run; not part of make test) --------
+# BENCH_ARGS: bench/run options, e.g. --quick or --only a,tcg.
+.PHONY: bench
+bench: deps kernel-patched-jl kernel-baseline-jl kernel-patched kernel-baseline
+	@for k in patched-jl baseline-jl patched baseline; do \
+		$(MAKE) --no-print-directory initramfs KERNEL=$$k || exit 1; done
+	bench/run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(BUILD)/out $(BUILD)/tests $(BUILD)/bin $(BUILD)/modules $(BUILD)/initramfs* \
 		$(BUILD)/vm $(BUILD)/logs
