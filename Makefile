@@ -12,7 +12,7 @@ T            ?=
 VMARGS       ?=
 export KSRC_VERSION BUILD
 
-.PHONY: all deps tree tree-ready export kernel kernel-patched kernel-baseline kernel-debug \
+.PHONY: all deps tree tree-ready export kernel kernel-patched kernel-baseline kernel-debug kernel-patched-jl kernel-baseline-jl \
 	kernels modules userprogs initramfs guest vm test demo checkpatch clean distclean
 
 all: kernel
@@ -38,7 +38,7 @@ tree-ready: deps
 		scripts/tree.sh prepare; \
 	fi
 
-kernel-patched kernel-baseline kernel-debug: kernel-%: tree-ready
+kernel-patched kernel-baseline kernel-debug kernel-patched-jl kernel-baseline-jl: kernel-%: tree-ready
 	@scripts/build-kernel.sh $*
 
 kernels: kernel-patched kernel-baseline kernel-debug
