@@ -75,6 +75,13 @@ node_meminfo() {
 	awk -v k="$2:" '$3 == k { print $4 }' "/sys/devices/system/node/node$1/meminfo"
 }
 
+# try_write FILE VALUE: prints "ok", or the error text of the write
+try_write() {
+	local err
+	err=$( { echo "$2" > "$1"; } 2>&1 ) && { echo ok; return; }
+	echo "${err##*: }"
+}
+
 tap_done() {
 	[ "$TAP_FAILED" -eq 0 ]
 	exit $?

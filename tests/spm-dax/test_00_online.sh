@@ -10,13 +10,6 @@
 N=/sys/devices/system/node
 DAX=/sys/bus/dax/devices/dax0.0
 
-# try_write FILE VALUE: "ok" or the error text of the write
-try_write() {
-	local err
-	err=$( { echo "$2" > "$1"; } 2>&1 ) && { echo ok; return; }
-	echo "${err##*: }"
-}
-
 tap_plan 17
 
 out=$(ndctl create-namespace -f -e namespace0.0 -m devdax 2>&1)

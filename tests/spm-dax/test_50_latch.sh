@@ -7,11 +7,6 @@
 
 N=/sys/devices/system/node
 DAX=/sys/bus/dax/devices/dax0.0
-try_write() {
-	local err
-	err=$( { echo "$2" > "$1"; } 2>&1 ) && { echo ok; return; }
-	echo "${err##*: }"
-}
 
 tap_plan 10
 
