@@ -139,7 +139,7 @@ echo "root:x:0:" > "$stage/etc/group"
 install -m 0755 "$top/scripts/initramfs/init" "$stage/init"
 
 (cd "$stage" && find . -print0 | LC_ALL=C sort -z |
-	cpio --null -o -H newc --owner=0:0 --quiet) | gzip -6 -n > "$image.tmp"
-mv "$image.tmp" "$image"
+	cpio --null -o -H newc --owner=0:0 --quiet) | gzip -6 -n > "$image.tmp.$$"
+mv "$image.tmp.$$" "$image"
 echo "$want" > "$manifest"
 echo "mkinitramfs: $image ($(du -h "$image" | cut -f1), kernel $release)"

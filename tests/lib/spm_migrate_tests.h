@@ -162,9 +162,20 @@ TEST_F(mig, move_pages_allowed_moves_to_spm_and_back)
 	EXPECT_LE((long long)(LEN >> 10) - 64, SNAP_DELTA(&a, &b, self->nid, K_ANON));
 	EXPECT_EQ(0, spm_verify(self->p, LEN, 42));
 
-	/* Leaving an SPM node needs no permission at all. */
+	/* Leaving an SPM node needs the migration capability too. */
 	ASSERT_EQ(0, spm_allow_user_set(self->nid, 0));
 	set_nodes(self, 0);
+	ASSERT_EQ(0, spm_move_pages(0, NPAGES, self->pages, self->nodes, self->status,
+				    MPOL_MF_MOVE));
+	bad = 0;
+	for (i = 0; i < NPAGES; i++)
+		bad += self->status[i] != -EPERM;
+	EXPECT_EQ(0, bad) {
+		TH_LOG("status[0] %d, want -EPERM", self->status[0]);
+	}
+	EXPECT_EQ(NPAGES, on_node(self, 0, self->nid));
+
+	ASSERT_EQ(0, spm_allow_user_set(self->nid, 1));
 	ASSERT_EQ(0, spm_move_pages(0, NPAGES, self->pages, self->nodes, self->status,
 				    MPOL_MF_MOVE));
 	EXPECT_EQ(NPAGES, on_node(self, 0, 0));
@@ -222,7 +233,13 @@ TEST_F(mig, migrate_pages_allowed_moves_to_spm_and_back)
 	EXPECT_EQ(NPAGES, on_node(self, 0, self->nid));
 	EXPECT_EQ(0, spm_verify(self->p, LEN, 42));
 
+	/* Leaving needs the migration capability too. */
 	ASSERT_EQ(0, spm_allow_user_set(self->nid, 0));
+	EXPECT_EQ(-1, spm_migrate_pages(0, MAXNODE, &to, &zero));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(NPAGES, on_node(self, 0, self->nid));
+
+	ASSERT_EQ(0, spm_allow_user_set(self->nid, 1));
 	ASSERT_EQ(0, spm_migrate_pages(0, MAXNODE, &to, &zero));
 	EXPECT_EQ(NPAGES, on_node(self, 0, 0));
 	EXPECT_EQ(0, spm_verify(self->p, LEN, 42));

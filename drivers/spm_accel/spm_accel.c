@@ -1,0 +1,1015 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * spm_accel - a sample accelerator that owns an SPM node
+ *
+ * The device claims an SPM node (module parameter nid, default 2) and shows
+ * the two ways an accelerator uses such memory.
+ *
+ * Driver-owned memory.  /dev/spm_accel is mmap()ed shared; the first CPU
+ * touch of a page allocates it on the node with __GFP_SPM_NODE and records
+ * it in the open file's device page table.  Ranges move between CPU and
+ * device ownership by ioctl: handing a range to the device removes its CPU
+ * mappings, and a CPU access to a device-owned page gets SIGBUS.  When the
+ * node is full the fault gets SIGBUS too: the allocation never falls back
+ * to another node and never invokes the OOM killer.  Each open file has its
+ * own address_space, so taking ranges away from the CPU zaps only the
+ * mappings of that file.
+ *
+ * Managed user memory.  With user=1 the node grants user placement and
+ * migration, so a task can mbind(MPOL_BIND) anonymous memory onto it.  The
+ * device mirrors a range of the task's page tables with hmm_range_fault()
+ * and drops its view of a page on every invalidation from an MMU interval
+ * notifier (migration, reclaim, munmap), faulting it in again on the next
+ * command that needs it.
+ *
+ * A simulated engine, an ordered workqueue, runs the commands (checksum,
+ * fill, xor) one at a time, touching memory only through the device's own
+ * page tables.  An ioctl reclaims from the node alone (spm_node_reclaim()),
+ * as a device running short of memory would.  The user interface is in
+ * spm_accel_uapi.h.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/device.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/hmm.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/spm_node.h>
+#include <linux/uaccess.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include "spm_accel_uapi.h"
+
+static int nid = 2;
+module_param(nid, int, 0444);
+MODULE_PARM_DESC(nid, "SPM node the device owns (default 2)");
+
+static bool user = true;
+module_param(user, bool, 0444);
+MODULE_PARM_DESC(user,
+		 "let user space place and migrate memory on the node (default 1)");
+
+#define ACCEL_MAX_PAGES		(SPM_ACCEL_MAX_BYTES >> PAGE_SHIFT)
+/* Pages of a mirror faulted in by one hmm_range_fault() call. */
+#define ACCEL_CHUNK		64
+/* How long a command keeps retrying a range that is being invalidated. */
+#define ACCEL_FAULT_TIMEOUT_MS	5000
+/* Device memory: on the node or nowhere, no OOM killer, no warning. */
+#define ACCEL_GFP		(GFP_HIGHUSER | __GFP_SPM_NODE | __GFP_ZERO | \
+				 __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
+/* Device page table mark: the device owns the page, the CPU may not map it. */
+#define ACCEL_DEVICE_OWNED	XA_MARK_0
+
+#define FNV64_OFFSET		0xcbf29ce484222325ULL
+#define FNV64_PRIME		0x100000001b3ULL
+
+/**
+ * struct spm_accel - the device
+ * @nid: the SPM node it owns.
+ * @owner: its owner registration for the node.
+ * @engine: the simulated command engine.
+ * @misc: /dev/spm_accel.
+ * @pages: driver-owned pages allocated now.
+ * @faults: CPU faults on driver-owned memory.
+ * @alloc_failures: page allocations that failed.
+ * @misplaced: pages the allocator returned from another node (must stay 0).
+ * @ops: commands run.
+ * @invalidations: mirror invalidations.
+ * @mirror_faults: pages faulted in for mirrors.
+ * @node_pages_freed: pages freed on the node (pages_freed callback).
+ * @folios_arrived: folios migrated onto the node (folio_arrived callback).
+ * @pressure: low-watermark events on the node (pressure callback).
+ */
+struct spm_accel {
+	int nid;
+	struct spm_node_owner owner;
+	struct workqueue_struct *engine;
+	struct miscdevice misc;
+	atomic64_t pages;
+	atomic64_t faults;
+	atomic64_t alloc_failures;
+	atomic64_t misplaced;
+	atomic64_t ops;
+	atomic64_t invalidations;
+	atomic64_t mirror_faults;
+	atomic64_t node_pages_freed;
+	atomic64_t folios_arrived;
+	atomic64_t pressure;
+};
+
+static struct spm_accel accel;
+
+/**
+ * struct accel_file - one open file of the device
+ * @mapping: the file's own address_space, so that unmap_mapping_range()
+ *	reaches only this file's mappings.
+ * @lock: protects @pages and the counters below it.
+ * @pages: device page table of driver-owned memory: page index in the file
+ *	-> struct page, marked %ACCEL_DEVICE_OWNED while the device owns it.
+ * @nr_pages: pages in @pages.
+ * @nr_device: pages marked %ACCEL_DEVICE_OWNED.
+ * @faults: CPU faults on the file's memory.
+ * @alloc_failures: page allocations that failed for the file.
+ * @ops: commands run for the file.
+ * @mirror_lock: protects @mirrors and keeps mirrors alive during commands.
+ * @mirrors: the file's mirrors (struct accel_mirror.list).
+ * @nr_mirrors: entries in @mirrors.
+ * @invalidations: invalidations of the file's mirrors.
+ * @mirror_faults: pages faulted in for the file's mirrors.
+ */
+struct accel_file {
+	struct address_space mapping;
+	struct mutex lock;		/* the device page table */
+	struct xarray pages;
+	unsigned long nr_pages;
+	unsigned long nr_device;
+	u64 faults;
+	u64 alloc_failures;
+	atomic64_t ops;
+	struct mutex mirror_lock;	/* the mirror list */
+	struct list_head mirrors;
+	unsigned int nr_mirrors;
+	atomic64_t invalidations;
+	atomic64_t mirror_faults;
+};
+
+/**
+ * struct accel_mirror - a range of a user address space the device mirrors
+ * @notifier: interval notifier on the range.
+ * @file: the file the mirror belongs to.
+ * @list: entry in accel_file.mirrors.
+ * @start: first address.
+ * @end: address after the last.
+ * @lock: protects @view and @invalidations; held by the engine while it
+ *	uses pages of @view, so that an invalidation waits for it.
+ * @view: the device's page table of the range: one hmm pfn (with
+ *	HMM_PFN_VALID and HMM_PFN_WRITE) per page, 0 for pages it does not
+ *	map.
+ * @invalidations: invalidations seen.
+ */
+struct accel_mirror {
+	struct mmu_interval_notifier notifier;
+	struct accel_file *file;
+	struct list_head list;
+	unsigned long start;
+	unsigned long end;
+	struct mutex lock;		/* the device's view */
+	unsigned long *view;
+	u64 invalidations;
+};
+
+/**
+ * struct accel_cmd - a command on its way through the engine
+ * @work: engine work item.
+ * @file: the file that submitted it.
+ * @mirror: the mirror it works on, or NULL for driver-owned memory.
+ * @op: the command; its output fields are filled in by the engine.
+ * @nodes: kernel copy of the per-page node array, or NULL.
+ * @ret: 0 or -errno.
+ */
+struct accel_cmd {
+	struct work_struct work;
+	struct accel_file *file;
+	struct accel_mirror *mirror;
+	struct spm_accel_op op;
+	s32 *nodes;
+	int ret;
+};
+
+/* ---------------------------------------------------------------------
+ * Node owner callbacks: called under rcu_read_lock(), counters only.
+ */
+
+static void accel_pages_freed(const struct spm_node_owner *owner, int node,
+			      struct page *page, unsigned int order)
+{
+	atomic64_add(1UL << order, &accel.node_pages_freed);
+}
+
+static void accel_folio_arrived(const struct spm_node_owner *owner, int node,
+				struct folio *folio)
+{
+	atomic64_inc(&accel.folios_arrived);
+}
+
+static void accel_pressure(const struct spm_node_owner *owner, int node)
+{
+	atomic64_inc(&accel.pressure);
+}
+
+static const struct spm_node_ops accel_node_ops = {
+	.pages_freed	= accel_pages_freed,
+	.folio_arrived	= accel_folio_arrived,
+	.pressure	= accel_pressure,
+};
+
+/* ---------------------------------------------------------------------
+ * The engine's data path.
+ */
+
+static u64 accel_fnv(u64 hash, const u8 *p, size_t len)
+{
+	while (len--) {
+		hash ^= *p++;
+		hash *= FNV64_PRIME;
+	}
+	return hash;
+}
+
+/* Run @cmd on one page, page number @i of the command. */
+static void accel_do_page(struct accel_cmd *cmd, struct page *page,
+			  unsigned long i)
+{
+	struct spm_accel_op *op = &cmd->op;
+	int node = page_to_nid(page);
+	u64 *w = kmap_local_page(page);
+	unsigned int k;
+
+	switch (op->cmd) {
+	case SPM_ACCEL_CMD_CHECKSUM:
+		op->result = accel_fnv(op->result, (const u8 *)w, PAGE_SIZE);
+		break;
+	case SPM_ACCEL_CMD_FILL:
+		for (k = 0; k < PAGE_SIZE / sizeof(*w); k++)
+			w[k] = op->arg;
+		break;
+	case SPM_ACCEL_CMD_XOR:
+		for (k = 0; k < PAGE_SIZE / sizeof(*w); k++)
+			w[k] ^= op->arg;
+		break;
+	}
+	kunmap_local(w);
+
+	if (node >= 0 && node < SPM_ACCEL_MAX_NODES)
+		op->node_pages[node]++;
+	if (cmd->nodes)
+		cmd->nodes[i] = node;
+	op->pages++;
+}
+
+static bool accel_cmd_writes(const struct spm_accel_op *op)
+{
+	return op->cmd != SPM_ACCEL_CMD_CHECKSUM;
+}
+
+/* A command on driver-owned memory: every page must be device-owned. */
+static int accel_run_owned(struct accel_cmd *cmd)
+{
+	struct accel_file *f = cmd->file;
+	pgoff_t first = cmd->op.addr >> PAGE_SHIFT;
+	unsigned long i, n = cmd->op.length >> PAGE_SHIFT;
+	int ret = 0;
+
+	mutex_lock(&f->lock);
+	for (i = 0; i < n; i++) {
+		if (!xa_get_mark(&f->pages, first + i, ACCEL_DEVICE_OWNED)) {
+			ret = -EACCES;
+			goto out;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		accel_do_page(cmd, xa_load(&f->pages, first + i), i);
+		if (!(i % ACCEL_CHUNK))
+			cond_resched();
+	}
+out:
+	mutex_unlock(&f->lock);
+	return ret;
+}
+
+static bool accel_view_usable(unsigned long hpfn, bool write)
+{
+	return (hpfn & HMM_PFN_VALID) && (!write || (hpfn & HMM_PFN_WRITE));
+}
+
+/*
+ * Make the device's view of [start, end) of @m usable for a command, faulting
+ * in through the CPU page tables what it lacks.  On success, returns 0 with
+ * @m->lock held: the view stays valid until the caller drops the lock.
+ */
+static int accel_mirror_lock_range(struct accel_mirror *m, unsigned long start,
+				   unsigned long end, bool write, u64 *faulted)
+{
+	unsigned long first = (start - m->start) >> PAGE_SHIFT;
+	unsigned long i, n = (end - start) >> PAGE_SHIFT, missing;
+	unsigned long timeout = jiffies +
+				msecs_to_jiffies(ACCEL_FAULT_TIMEOUT_MS);
+	unsigned long pfns[ACCEL_CHUNK];
+	struct hmm_range range = {
+		.notifier	= &m->notifier,
+		.start		= start,
+		.end		= end,
+		.hmm_pfns	= pfns,
+		.default_flags	= HMM_PFN_REQ_FAULT |
+				  (write ? HMM_PFN_REQ_WRITE : 0),
+	};
+	struct mm_struct *mm = m->notifier.mm;
+	int ret;
+
+	for (;;) {
+		mutex_lock(&m->lock);
+		missing = 0;
+		for (i = 0; i < n; i++)
+			missing += !accel_view_usable(m->view[first + i], write);
+		if (!missing)
+			return 0;
+		mutex_unlock(&m->lock);
+
+		if (time_after(jiffies, timeout))
+			return -EBUSY;
+		range.notifier_seq = mmu_interval_read_begin(&m->notifier);
+		mmap_read_lock(mm);
+		ret = hmm_range_fault(&range);
+		mmap_read_unlock(mm);
+		if (ret == -EBUSY)
+			continue;
+		if (ret)
+			return ret;
+
+		mutex_lock(&m->lock);
+		if (mmu_interval_read_retry(&m->notifier, range.notifier_seq)) {
+			mutex_unlock(&m->lock);
+			continue;
+		}
+		for (i = 0; i < n; i++)
+			m->view[first + i] = pfns[i];
+		*faulted += missing;
+		atomic64_add(missing, &m->file->mirror_faults);
+		atomic64_add(missing, &accel.mirror_faults);
+		return 0;
+	}
+}
+
+/* A command on a mirror, chunk by chunk. */
+static int accel_run_mirror(struct accel_cmd *cmd)
+{
+	struct accel_mirror *m = cmd->mirror;
+	struct spm_accel_op *op = &cmd->op;
+	bool write = accel_cmd_writes(op);
+	unsigned long addr, next, end = op->addr + op->length;
+	int ret = 0;
+
+	if (!mmget_not_zero(m->notifier.mm))
+		return -EFAULT;
+	for (addr = op->addr; addr < end; addr = next) {
+		next = min(end, addr + ACCEL_CHUNK * PAGE_SIZE);
+		ret = accel_mirror_lock_range(m, addr, next, write, &op->faulted);
+		if (ret)
+			break;
+		for (; addr < next; addr += PAGE_SIZE) {
+			unsigned long hpfn = m->view[(addr - m->start) >> PAGE_SHIFT];
+			struct page *page = hmm_pfn_to_page(hpfn);
+
+			accel_do_page(cmd, page, (addr - op->addr) >> PAGE_SHIFT);
+			/* The CPU page tables do not see a device write. */
+			if (write)
+				folio_mark_dirty(page_folio(page));
+		}
+		op->invalidations = m->invalidations;
+		mutex_unlock(&m->lock);
+		cond_resched();
+	}
+	mmput(m->notifier.mm);
+	return ret;
+}
+
+static void accel_engine_work(struct work_struct *work)
+{
+	struct accel_cmd *cmd = container_of(work, struct accel_cmd, work);
+
+	cmd->op.result = FNV64_OFFSET;
+	cmd->ret = cmd->mirror ? accel_run_mirror(cmd) : accel_run_owned(cmd);
+	if (cmd->op.cmd != SPM_ACCEL_CMD_CHECKSUM)
+		cmd->op.result = 0;
+	atomic64_inc(&cmd->file->ops);
+	atomic64_inc(&accel.ops);
+}
+
+/* Submit @cmd to the engine and wait for it. */
+static int accel_engine_run(struct accel_cmd *cmd)
+{
+	INIT_WORK_ONSTACK(&cmd->work, accel_engine_work);
+	queue_work(accel.engine, &cmd->work);
+	flush_work(&cmd->work);
+	destroy_work_on_stack(&cmd->work);
+	return cmd->ret;
+}
+
+/* ---------------------------------------------------------------------
+ * Driver-owned memory: faults and ownership.
+ */
+
+static struct page *accel_alloc_page(struct accel_file *f)
+{
+	struct page *page = alloc_pages_node(accel.nid, ACCEL_GFP, 0);
+
+	if (page && page_to_nid(page) != accel.nid) {
+		pr_err_ratelimited("allocator returned a page of node %d for node %d\n",
+				   page_to_nid(page), accel.nid);
+		atomic64_inc(&accel.misplaced);
+		__free_page(page);
+		page = NULL;
+	}
+	if (!page) {
+		f->alloc_failures++;
+		atomic64_inc(&accel.alloc_failures);
+		return NULL;
+	}
+	f->nr_pages++;
+	atomic64_inc(&accel.pages);
+	return page;
+}
+
+/*
+ * Device page table entry of @index, allocating the page if needed.  Fails
+ * with -ENOSPC when the node is full, -ENOMEM when the table cannot grow.
+ */
+static struct page *accel_get_page(struct accel_file *f, pgoff_t index,
+				   int *err)
+{
+	struct page *page = xa_load(&f->pages, index);
+
+	lockdep_assert_held(&f->lock);
+	if (page)
+		return page;
+	page = accel_alloc_page(f);
+	if (!page) {
+		*err = -ENOSPC;		/* the node is full */
+		return NULL;
+	}
+	*err = xa_err(xa_store(&f->pages, index, page, GFP_KERNEL));
+	if (*err) {
+		f->nr_pages--;
+		atomic64_dec(&accel.pages);
+		__free_page(page);
+		return NULL;
+	}
+	return page;
+}
+
+static vm_fault_t accel_fault(struct vm_fault *vmf)
+{
+	struct accel_file *f = vmf->vma->vm_file->private_data;
+	struct page *page;
+	vm_fault_t ret;
+	int err = 0;
+
+	if (vmf->pgoff >= ACCEL_MAX_PAGES)
+		return VM_FAULT_SIGBUS;
+
+	mutex_lock(&f->lock);
+	f->faults++;
+	atomic64_inc(&accel.faults);
+	if (xa_get_mark(&f->pages, vmf->pgoff, ACCEL_DEVICE_OWNED)) {
+		ret = VM_FAULT_SIGBUS;
+		goto out;
+	}
+	page = accel_get_page(f, vmf->pgoff, &err);
+	if (!page) {
+		/* Node full: SIGBUS.  No SysRAM for the table itself: OOM. */
+		ret = err == -ENOSPC ? VM_FAULT_SIGBUS : VM_FAULT_OOM;
+		goto out;
+	}
+	/* Under f->lock, so that a hand-over to the device zaps it. */
+	err = vm_insert_page(vmf->vma, vmf->address, page);
+	ret = (!err || err == -EBUSY) ? VM_FAULT_NOPAGE : vmf_error(err);
+out:
+	mutex_unlock(&f->lock);
+	return ret;
+}
+
+static const struct vm_operations_struct accel_vm_ops = {
+	.fault = accel_fault,
+};
+
+/* Check a range of driver-owned memory; returns its first page index. */
+static int accel_owned_range(const struct spm_accel_range *r, pgoff_t *first,
+			     unsigned long *n)
+{
+	if (!r->length || !PAGE_ALIGNED(r->start) || !PAGE_ALIGNED(r->length) ||
+	    r->start >= SPM_ACCEL_MAX_BYTES ||
+	    r->length > SPM_ACCEL_MAX_BYTES - r->start)
+		return -EINVAL;
+	*first = r->start >> PAGE_SHIFT;
+	*n = r->length >> PAGE_SHIFT;
+	return 0;
+}
+
+/* Hand a range to the device: allocate what is missing, unmap it from CPUs. */
+static int accel_to_device(struct accel_file *f,
+			   const struct spm_accel_range *r)
+{
+	unsigned long i, n;
+	pgoff_t first;
+	int ret;
+
+	ret = accel_owned_range(r, &first, &n);
+	if (ret)
+		return ret;
+
+	mutex_lock(&f->lock);
+	for (i = 0; i < n; i++) {
+		if (!accel_get_page(f, first + i, &ret)) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		if (!(i % ACCEL_CHUNK))
+			cond_resched();
+	}
+	for (i = 0; i < n; i++) {
+		if (!xa_get_mark(&f->pages, first + i, ACCEL_DEVICE_OWNED)) {
+			xa_set_mark(&f->pages, first + i, ACCEL_DEVICE_OWNED);
+			f->nr_device++;
+		}
+	}
+	unmap_mapping_range(&f->mapping, (loff_t)first << PAGE_SHIFT,
+			    (loff_t)n << PAGE_SHIFT, 1);
+out:
+	mutex_unlock(&f->lock);
+	return ret;
+}
+
+/* Give a range back to the CPU: its next touch maps it again. */
+static int accel_to_cpu(struct accel_file *f, const struct spm_accel_range *r)
+{
+	struct page *page;
+	unsigned long n;
+	pgoff_t first, index;
+	int ret;
+
+	ret = accel_owned_range(r, &first, &n);
+	if (ret)
+		return ret;
+
+	mutex_lock(&f->lock);
+	xa_for_each_range(&f->pages, index, page, first, first + n - 1) {
+		if (xa_get_mark(&f->pages, index, ACCEL_DEVICE_OWNED)) {
+			xa_clear_mark(&f->pages, index, ACCEL_DEVICE_OWNED);
+			f->nr_device--;
+		}
+	}
+	mutex_unlock(&f->lock);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Mirrors of user memory.
+ */
+
+static bool accel_mirror_invalidate(struct mmu_interval_notifier *mni,
+				    const struct mmu_notifier_range *range,
+				    unsigned long cur_seq)
+{
+	struct accel_mirror *m = container_of(mni, struct accel_mirror,
+					      notifier);
+	unsigned long start = max(range->start, m->start);
+	unsigned long end = min(range->end, m->end);
+	unsigned long addr;
+
+	if (mmu_notifier_range_blockable(range))
+		mutex_lock(&m->lock);
+	else if (!mutex_trylock(&m->lock))
+		return false;
+
+	mmu_interval_set_seq(mni, cur_seq);
+	for (addr = start; addr < end; addr += PAGE_SIZE)
+		m->view[(addr - m->start) >> PAGE_SHIFT] = 0;
+	m->invalidations++;
+	mutex_unlock(&m->lock);
+
+	atomic64_inc(&m->file->invalidations);
+	atomic64_inc(&accel.invalidations);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops accel_mirror_ops = {
+	.invalidate = accel_mirror_invalidate,
+};
+
+/* The caller's mirror holding all of [start, start + len), if any. */
+static struct accel_mirror *accel_mirror_find(struct accel_file *f,
+					      unsigned long start,
+					      unsigned long len)
+{
+	struct accel_mirror *m;
+
+	lockdep_assert_held(&f->mirror_lock);
+	list_for_each_entry(m, &f->mirrors, list) {
+		if (m->notifier.mm == current->mm && start >= m->start &&
+		    start < m->end && len <= m->end - start)
+			return m;
+	}
+	return NULL;
+}
+
+static int accel_mirror_add(struct accel_file *f,
+			    const struct spm_accel_range *r)
+{
+	struct accel_mirror *m, *other;
+	int ret;
+
+	if (!r->length || !PAGE_ALIGNED(r->start) || !PAGE_ALIGNED(r->length) ||
+	    r->length > SPM_ACCEL_MAX_BYTES || r->start >= TASK_SIZE ||
+	    r->length > TASK_SIZE - r->start || !current->mm)
+		return -EINVAL;
+
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return -ENOMEM;
+	m->view = kvcalloc(r->length >> PAGE_SHIFT, sizeof(*m->view),
+			   GFP_KERNEL);
+	if (!m->view) {
+		kfree(m);
+		return -ENOMEM;
+	}
+	m->file = f;
+	m->start = r->start;
+	m->end = r->start + r->length;
+	mutex_init(&m->lock);
+
+	mutex_lock(&f->mirror_lock);
+	ret = -ENOSPC;
+	if (f->nr_mirrors >= SPM_ACCEL_MAX_MIRRORS)
+		goto unlock;
+	ret = -EEXIST;
+	list_for_each_entry(other, &f->mirrors, list) {
+		if (other->notifier.mm == current->mm &&
+		    m->start < other->end && other->start < m->end)
+			goto unlock;
+	}
+	ret = mmu_interval_notifier_insert(&m->notifier, current->mm,
+					   m->start, r->length,
+					   &accel_mirror_ops);
+	if (!ret) {
+		list_add_tail(&m->list, &f->mirrors);
+		f->nr_mirrors++;
+	}
+unlock:
+	mutex_unlock(&f->mirror_lock);
+	if (ret) {
+		kvfree(m->view);
+		kfree(m);
+	}
+	return ret;
+}
+
+static void accel_mirror_free(struct accel_mirror *m)
+{
+	mmu_interval_notifier_remove(&m->notifier);
+	kvfree(m->view);
+	kfree(m);
+}
+
+static int accel_mirror_remove(struct accel_file *f,
+			       const struct spm_accel_range *r)
+{
+	struct accel_mirror *m;
+
+	mutex_lock(&f->mirror_lock);
+	m = accel_mirror_find(f, r->start, r->length);
+	if (!m || m->start != r->start || m->end - m->start != r->length) {
+		mutex_unlock(&f->mirror_lock);
+		return -ENOENT;
+	}
+	list_del(&m->list);
+	f->nr_mirrors--;
+	mutex_unlock(&f->mirror_lock);
+	accel_mirror_free(m);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * ioctls.
+ */
+
+static long accel_exec(struct accel_file *f, struct spm_accel_op __user *uop)
+{
+	struct accel_cmd cmd = { .file = f };
+	struct spm_accel_op *op = &cmd.op;
+	s32 __user *unodes;
+	unsigned long n;
+	int ret;
+
+	if (copy_from_user(op, uop, sizeof(*op)))
+		return -EFAULT;
+	if (op->cmd < SPM_ACCEL_CMD_CHECKSUM || op->cmd > SPM_ACCEL_CMD_XOR ||
+	    op->flags & ~SPM_ACCEL_OP_USER)
+		return -EINVAL;
+	if (!op->length || !PAGE_ALIGNED(op->addr) ||
+	    !PAGE_ALIGNED(op->length) || op->length > SPM_ACCEL_MAX_BYTES ||
+	    op->addr + op->length < op->addr)
+		return -EINVAL;
+	if (!(op->flags & SPM_ACCEL_OP_USER) &&
+	    (op->addr >= SPM_ACCEL_MAX_BYTES ||
+	     op->length > SPM_ACCEL_MAX_BYTES - op->addr))
+		return -EINVAL;
+
+	n = op->length >> PAGE_SHIFT;
+	unodes = u64_to_user_ptr(op->nodes_ptr);
+	if (unodes) {
+		/* Fail before the command runs, not after. */
+		if (clear_user(unodes, n * sizeof(s32)))
+			return -EFAULT;
+		cmd.nodes = kvmalloc_array(n, sizeof(s32), GFP_KERNEL);
+		if (!cmd.nodes)
+			return -ENOMEM;
+	}
+	op->result = 0;
+	op->pages = 0;
+	op->faulted = 0;
+	op->invalidations = 0;
+	memset(op->node_pages, 0, sizeof(op->node_pages));
+
+	if (op->flags & SPM_ACCEL_OP_USER) {
+		/* The mirror lock keeps the mirror alive while the engine runs. */
+		mutex_lock(&f->mirror_lock);
+		cmd.mirror = accel_mirror_find(f, op->addr, op->length);
+		ret = cmd.mirror ? accel_engine_run(&cmd) : -EACCES;
+		mutex_unlock(&f->mirror_lock);
+	} else {
+		ret = accel_engine_run(&cmd);
+	}
+
+	if (!ret && cmd.nodes &&
+	    copy_to_user(unodes, cmd.nodes, n * sizeof(s32)))
+		ret = -EFAULT;
+	kvfree(cmd.nodes);
+	if (!ret && copy_to_user(uop, op, sizeof(*op)))
+		ret = -EFAULT;
+	return ret;
+}
+
+static long accel_info(struct accel_file *f, struct spm_accel_info __user *uinfo)
+{
+	struct spm_accel_info info = {
+		.nid			= accel.nid,
+		.user			= user,
+		.dev_pages		= atomic64_read(&accel.pages),
+		.dev_faults		= atomic64_read(&accel.faults),
+		.dev_alloc_failures	= atomic64_read(&accel.alloc_failures),
+		.dev_ops		= atomic64_read(&accel.ops),
+		.dev_invalidations	= atomic64_read(&accel.invalidations),
+		.dev_mirror_faults	= atomic64_read(&accel.mirror_faults),
+		.node_pages_freed	= atomic64_read(&accel.node_pages_freed),
+		.folios_arrived		= atomic64_read(&accel.folios_arrived),
+		.pressure		= atomic64_read(&accel.pressure),
+		.ops			= atomic64_read(&f->ops),
+		.invalidations		= atomic64_read(&f->invalidations),
+		.mirror_faults		= atomic64_read(&f->mirror_faults),
+	};
+
+	mutex_lock(&f->lock);
+	info.pages = f->nr_pages;
+	info.device_pages = f->nr_device;
+	info.faults = f->faults;
+	info.alloc_failures = f->alloc_failures;
+	mutex_unlock(&f->lock);
+	mutex_lock(&f->mirror_lock);
+	info.mirrors = f->nr_mirrors;
+	mutex_unlock(&f->mirror_lock);
+
+	return copy_to_user(uinfo, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+/* Reclaim from the device's node only, as a device under pressure would. */
+static long accel_reclaim(u64 __user *unr)
+{
+	u64 nr;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (get_user(nr, unr))
+		return -EFAULT;
+	if (!nr || nr > ACCEL_MAX_PAGES)
+		return -EINVAL;
+	return put_user(spm_node_reclaim(accel.nid, nr), unr);
+}
+
+static long accel_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct accel_file *f = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	struct spm_accel_range r;
+
+	switch (cmd) {
+	case SPM_ACCEL_IOC_INFO:
+		return accel_info(f, uarg);
+	case SPM_ACCEL_IOC_EXEC:
+		return accel_exec(f, uarg);
+	case SPM_ACCEL_IOC_RECLAIM:
+		return accel_reclaim(uarg);
+	case SPM_ACCEL_IOC_TO_DEVICE:
+	case SPM_ACCEL_IOC_TO_CPU:
+	case SPM_ACCEL_IOC_MIRROR:
+	case SPM_ACCEL_IOC_UNMIRROR:
+		break;
+	default:
+		return -ENOTTY;
+	}
+
+	if (copy_from_user(&r, uarg, sizeof(r)))
+		return -EFAULT;
+	switch (cmd) {
+	case SPM_ACCEL_IOC_TO_DEVICE:
+		return accel_to_device(f, &r);
+	case SPM_ACCEL_IOC_TO_CPU:
+		return accel_to_cpu(f, &r);
+	case SPM_ACCEL_IOC_MIRROR:
+		return accel_mirror_add(f, &r);
+	default:
+		return accel_mirror_remove(f, &r);
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * File operations.
+ */
+
+static int accel_open(struct inode *inode, struct file *file)
+{
+	struct accel_file *f = kzalloc(sizeof(*f), GFP_KERNEL);
+
+	if (!f)
+		return -ENOMEM;
+	address_space_init_once(&f->mapping);
+	f->mapping.host = inode;
+	f->mapping.a_ops = &empty_aops;
+	mutex_init(&f->lock);
+	xa_init(&f->pages);
+	mutex_init(&f->mirror_lock);
+	INIT_LIST_HEAD(&f->mirrors);
+
+	file->f_mapping = &f->mapping;
+	file->private_data = f;
+	return 0;
+}
+
+static int accel_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_pgoff >= ACCEL_MAX_PAGES ||
+	    vma_pages(vma) > ACCEL_MAX_PAGES - vma->vm_pgoff)
+		return -EINVAL;
+	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_ops = &accel_vm_ops;
+	return 0;
+}
+
+/* Last reference: no mapping is left, so every page goes back. */
+static int accel_release(struct inode *inode, struct file *file)
+{
+	struct accel_file *f = file->private_data;
+	struct accel_mirror *m, *tmp;
+	struct page *page;
+	unsigned long index;
+
+	list_for_each_entry_safe(m, tmp, &f->mirrors, list)
+		accel_mirror_free(m);
+	xa_for_each(&f->pages, index, page) {
+		put_page(page);
+		atomic64_dec(&accel.pages);
+	}
+	xa_destroy(&f->pages);
+	mutex_destroy(&f->lock);
+	mutex_destroy(&f->mirror_lock);
+	kfree(f);
+	return 0;
+}
+
+static const struct file_operations accel_fops = {
+	.owner		= THIS_MODULE,
+	.open		= accel_open,
+	.release	= accel_release,
+	.mmap		= accel_mmap,
+	.unlocked_ioctl	= accel_ioctl,
+	.llseek		= noop_llseek,
+};
+
+/* ---------------------------------------------------------------------
+ * sysfs: /sys/class/misc/spm_accel/
+ */
+
+static ssize_t nid_show(struct device *dev, struct device_attribute *attr,
+			char *buf)
+{
+	return sysfs_emit(buf, "%d\n", accel.nid);
+}
+static DEVICE_ATTR_RO(nid);
+
+#define ACCEL_COUNTER_ATTR(_name)					\
+static ssize_t _name##_show(struct device *dev,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&accel._name));	\
+}									\
+static DEVICE_ATTR_RO(_name)
+
+ACCEL_COUNTER_ATTR(pages);
+ACCEL_COUNTER_ATTR(faults);
+ACCEL_COUNTER_ATTR(alloc_failures);
+ACCEL_COUNTER_ATTR(misplaced);
+ACCEL_COUNTER_ATTR(ops);
+ACCEL_COUNTER_ATTR(invalidations);
+ACCEL_COUNTER_ATTR(mirror_faults);
+ACCEL_COUNTER_ATTR(node_pages_freed);
+ACCEL_COUNTER_ATTR(folios_arrived);
+ACCEL_COUNTER_ATTR(pressure);
+
+static struct attribute *accel_attrs[] = {
+	&dev_attr_nid.attr,
+	&dev_attr_pages.attr,
+	&dev_attr_faults.attr,
+	&dev_attr_alloc_failures.attr,
+	&dev_attr_misplaced.attr,
+	&dev_attr_ops.attr,
+	&dev_attr_invalidations.attr,
+	&dev_attr_mirror_faults.attr,
+	&dev_attr_node_pages_freed.attr,
+	&dev_attr_folios_arrived.attr,
+	&dev_attr_pressure.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(accel);
+
+/* ---------------------------------------------------------------------
+ * Module.
+ */
+
+static int accel_set_caps(void)
+{
+	static const enum spm_node_cap caps[] = {
+		SPM_CAP_RECLAIM, SPM_CAP_COMPACTION,	/* always */
+		SPM_CAP_USER, SPM_CAP_MIGRATION,	/* user=1 only */
+	};
+	int i, ret;
+
+	for (i = 0; i < (user ? 4 : 2); i++) {
+		ret = spm_node_set_cap(accel.nid, &accel.owner, caps[i], true);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int __init accel_init(void)
+{
+	int ret;
+
+	accel.nid = nid;
+	accel.owner.name = KBUILD_MODNAME;
+	accel.owner.ops = &accel_node_ops;
+	accel.owner.private = &accel;
+
+	ret = spm_node_claim(nid, &accel.owner);
+	if (ret) {
+		pr_err("cannot claim node %d: %d\n", nid, ret);
+		return ret;
+	}
+	ret = accel_set_caps();
+	if (ret) {
+		pr_err("cannot set the capabilities of node %d: %d\n", nid, ret);
+		goto release;
+	}
+	accel.engine = alloc_ordered_workqueue(KBUILD_MODNAME, 0);
+	if (!accel.engine) {
+		ret = -ENOMEM;
+		goto release;
+	}
+	accel.misc.minor = MISC_DYNAMIC_MINOR;
+	accel.misc.name = KBUILD_MODNAME;
+	accel.misc.fops = &accel_fops;
+	accel.misc.groups = accel_groups;
+	ret = misc_register(&accel.misc);
+	if (ret)
+		goto engine;
+	pr_info("node %d, user placement %s\n", nid, user ? "on" : "off");
+	return 0;
+
+engine:
+	destroy_workqueue(accel.engine);
+release:
+	spm_node_release(nid, &accel.owner);
+	return ret;
+}
+
+static void __exit accel_exit(void)
+{
+	misc_deregister(&accel.misc);
+	destroy_workqueue(accel.engine);
+	spm_node_release(accel.nid, &accel.owner);
+}
+
+module_init(accel_init);
+module_exit(accel_exit);
+
+MODULE_DESCRIPTION("Sample accelerator owning a Specific Purpose Memory node");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * spm_accel: user interface of the sample accelerator that owns an SPM
+ * node (/dev/spm_accel).  Shared by the driver, tools/spm-accel.c and the
+ * tests (through tests/lib/spm_accel.h).
+ *
+ * Two kinds of memory:
+ *
+ * Driver-owned memory.  mmap(MAP_SHARED) of the device gives a buffer that
+ * belongs to the open file.  The first CPU touch of a page faults; the
+ * driver allocates the page on its SPM node and maps it.  A range is handed
+ * to the device with SPM_ACCEL_IOC_TO_DEVICE (the CPU mappings are removed:
+ * any CPU access to it gets SIGBUS) and back with SPM_ACCEL_IOC_TO_CPU.
+ * Device commands (SPM_ACCEL_IOC_EXEC) address it by byte offset in the
+ * file and run only on device-owned pages.
+ *
+ * Managed user memory.  SPM_ACCEL_IOC_MIRROR registers a range of the
+ * caller's address space; the device mirrors its CPU page tables
+ * (hmm_range_fault() and an MMU interval notifier).  Device commands with
+ * SPM_ACCEL_OP_USER address it by virtual address.  SPM_ACCEL_IOC_RECLAIM
+ * reclaims from the device's node only (spm_node_reclaim()).
+ */
+#ifndef _UAPI_SPM_ACCEL_H
+#define _UAPI_SPM_ACCEL_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define SPM_ACCEL_DEVICE	"/dev/spm_accel"
+
+/* Largest driver-owned buffer, and the largest mirror or command. */
+#define SPM_ACCEL_MAX_BYTES	(1ULL << 30)
+/* Mirrors one open file may hold. */
+#define SPM_ACCEL_MAX_MIRRORS	16
+/* Nodes counted in spm_accel_op.node_pages. */
+#define SPM_ACCEL_MAX_NODES	8
+
+/**
+ * struct spm_accel_range - a page-aligned range
+ * @start: byte offset in the device file (driver-owned memory), or user
+ *	virtual address (mirrors).
+ * @length: length in bytes, a non-zero multiple of the page size.
+ */
+struct spm_accel_range {
+	__u64 start;
+	__u64 length;
+};
+
+/* spm_accel_op.cmd */
+enum spm_accel_cmd {
+	SPM_ACCEL_CMD_CHECKSUM = 1,	/* FNV-1a 64 of the bytes -> result */
+	SPM_ACCEL_CMD_FILL = 2,		/* every 64-bit word = arg */
+	SPM_ACCEL_CMD_XOR = 3,		/* every 64-bit word ^= arg */
+};
+
+/* spm_accel_op.flags */
+#define SPM_ACCEL_OP_USER	(1U << 0)	/* addr is a mirrored user VA */
+
+/**
+ * struct spm_accel_op - a command for the device engine
+ * @cmd: enum spm_accel_cmd.
+ * @flags: SPM_ACCEL_OP_*.
+ * @addr: file offset or, with SPM_ACCEL_OP_USER, user virtual address;
+ *	page aligned.
+ * @length: bytes, a non-zero multiple of the page size.
+ * @arg: FILL pattern or XOR key.
+ * @nodes_ptr: 0, or a user array of one __s32 per page that receives the
+ *	node of each page as the device saw it.
+ * @result: out: the checksum (CHECKSUM).
+ * @pages: out: pages processed.
+ * @faulted: out: pages the device had to fault in through the CPU page
+ *	tables for this command (mirrors; 0 for driver-owned memory).
+ * @invalidations: out: invalidations the mirror has seen so far.
+ * @node_pages: out: pages processed per node (nodes below
+ *	SPM_ACCEL_MAX_NODES).
+ */
+struct spm_accel_op {
+	__u32 cmd;
+	__u32 flags;
+	__u64 addr;
+	__u64 length;
+	__u64 arg;
+	__u64 nodes_ptr;
+	__u64 result;
+	__u64 pages;
+	__u64 faulted;
+	__u64 invalidations;
+	__u32 node_pages[SPM_ACCEL_MAX_NODES];
+};
+
+/**
+ * struct spm_accel_info - state of the device and of one open file
+ * @nid: the SPM node the device owns.
+ * @user: whether user placement (mbind) on the node is permitted.
+ * @dev_pages: driver-owned pages allocated now, all files.
+ * @dev_faults: CPU faults on driver-owned memory, all files.
+ * @dev_alloc_failures: failed page allocations, all files.
+ * @dev_ops: commands the engine ran, all files.
+ * @dev_invalidations: mirror invalidations, all files.
+ * @dev_mirror_faults: pages faulted in for mirrors, all files.
+ * @node_pages_freed: pages freed on the node (any owner; pages_freed
+ *	callback).
+ * @folios_arrived: folios migrated onto the node (folio_arrived callback).
+ * @pressure: low-watermark events on the node (pressure callback).
+ * @pages: driver-owned pages of this file.
+ * @device_pages: of those, the pages the device owns.
+ * @faults: CPU faults on this file's memory.
+ * @alloc_failures: failed page allocations for this file.
+ * @ops: commands run for this file.
+ * @invalidations: invalidations of this file's mirrors.
+ * @mirror_faults: pages faulted in for this file's mirrors.
+ * @mirrors: mirrors registered on this file.
+ */
+struct spm_accel_info {
+	__s32 nid;
+	__u32 user;
+	__u64 dev_pages;
+	__u64 dev_faults;
+	__u64 dev_alloc_failures;
+	__u64 dev_ops;
+	__u64 dev_invalidations;
+	__u64 dev_mirror_faults;
+	__u64 node_pages_freed;
+	__u64 folios_arrived;
+	__u64 pressure;
+	__u64 pages;
+	__u64 device_pages;
+	__u64 faults;
+	__u64 alloc_failures;
+	__u64 ops;
+	__u64 invalidations;
+	__u64 mirror_faults;
+	__u64 mirrors;
+};
+
+#define SPM_ACCEL_IOC_MAGIC	0xA5
+
+/* Errors: EFAULT bad pointer, EINVAL bad range/command, EACCES not owned. */
+#define SPM_ACCEL_IOC_INFO	_IOR(SPM_ACCEL_IOC_MAGIC, 0, struct spm_accel_info)
+#define SPM_ACCEL_IOC_TO_DEVICE	_IOW(SPM_ACCEL_IOC_MAGIC, 1, struct spm_accel_range)
+#define SPM_ACCEL_IOC_TO_CPU	_IOW(SPM_ACCEL_IOC_MAGIC, 2, struct spm_accel_range)
+#define SPM_ACCEL_IOC_EXEC	_IOWR(SPM_ACCEL_IOC_MAGIC, 3, struct spm_accel_op)
+#define SPM_ACCEL_IOC_MIRROR	_IOW(SPM_ACCEL_IOC_MAGIC, 4, struct spm_accel_range)
+#define SPM_ACCEL_IOC_UNMIRROR	_IOW(SPM_ACCEL_IOC_MAGIC, 5, struct spm_accel_range)
+/*
+ * Reclaim from the device's node and no other: in, the pages wanted; out,
+ * the pages reclaimed.  Needs CAP_SYS_ADMIN (EPERM).
+ */
+#define SPM_ACCEL_IOC_RECLAIM	_IOWR(SPM_ACCEL_IOC_MAGIC, 6, __u64)
+
+#endif /* _UAPI_SPM_ACCEL_H */

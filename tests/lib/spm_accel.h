@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * User-side helpers for /dev/spm_accel (drivers/spm_accel), shared by
+ * tools/spm-accel.c and tests/spm-accel/.  Header-only.
+ *
+ *   spm_accel_open()                open the device, loading the module if needed
+ *   spm_accel_range(fd, req, s, l)  TO_DEVICE / TO_CPU / MIRROR / UNMIRROR: 0 or -errno
+ *   spm_accel_exec(fd, op, ...)     run a device command: 0 or -errno
+ *   spm_accel_info(fd, info)        device and file counters: 0 or -errno
+ *   spm_fnv64(h, p, len)            the device's checksum, computed by the CPU
+ *   spm_sigbus(p, write)            1 if touching p raises SIGBUS, 0 if not
+ */
+#ifndef SPM_ACCEL_TEST_H
+#define SPM_ACCEL_TEST_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+
+#include "../../drivers/spm_accel/spm_accel_uapi.h"
+
+#define SPM_FNV64_OFFSET	0xcbf29ce484222325ULL
+#define SPM_FNV64_PRIME		0x100000001b3ULL
+#define SPM_ACCEL_SYSFS		"/sys/class/misc/spm_accel"
+
+static inline uint64_t spm_fnv64(uint64_t h, const void *p, size_t len)
+{
+	const unsigned char *c = p;
+
+	while (len--) {
+		h ^= *c++;
+		h *= SPM_FNV64_PRIME;
+	}
+	return h;
+}
+
+/* Open /dev/spm_accel; modprobe spm_accel first if it is missing. */
+static inline int spm_accel_open(void)
+{
+	int fd = open(SPM_ACCEL_DEVICE, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT) {
+		if (system("modprobe spm_accel") != 0)
+			return -ENOENT;
+		fd = open(SPM_ACCEL_DEVICE, O_RDWR | O_CLOEXEC);
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+static inline int spm_accel_range(int fd, unsigned long req, uint64_t start,
+				  uint64_t length)
+{
+	struct spm_accel_range r = { .start = start, .length = length };
+
+	return ioctl(fd, req, &r) ? -errno : 0;
+}
+
+/* Fill in and run a command; op holds the results afterwards. */
+static inline int spm_accel_exec(int fd, struct spm_accel_op *op, uint32_t cmd,
+				 uint32_t flags, uint64_t addr, uint64_t length,
+				 uint64_t arg, int32_t *nodes)
+{
+	memset(op, 0, sizeof(*op));
+	op->cmd = cmd;
+	op->flags = flags;
+	op->addr = addr;
+	op->length = length;
+	op->arg = arg;
+	op->nodes_ptr = (uintptr_t)nodes;
+	return ioctl(fd, SPM_ACCEL_IOC_EXEC, op) ? -errno : 0;
+}
+
+static inline int spm_accel_info(int fd, struct spm_accel_info *info)
+{
+	return ioctl(fd, SPM_ACCEL_IOC_INFO, info) ? -errno : 0;
+}
+
+/* A counter of /sys/class/misc/spm_accel/, or -1. */
+static inline long long spm_accel_counter(const char *name)
+{
+	char path[256];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), SPM_ACCEL_SYSFS "/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static inline sigjmp_buf *spm_sigbus_jmp(void)
+{
+	static sigjmp_buf jmp;
+
+	return &jmp;
+}
+
+static inline void spm_sigbus_handler(int sig)
+{
+	siglongjmp(*spm_sigbus_jmp(), 1);
+}
+
+/* Read (write == 0) or write one byte at p: 1 if that raised SIGBUS. */
+static inline int spm_sigbus(volatile char *p, int write)
+{
+	struct sigaction sa = { .sa_handler = spm_sigbus_handler }, old;
+	int hit = 0;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(*spm_sigbus_jmp(), 1))
+		hit = 1;
+	else if (write)
+		*p = 0x5a;
+	else
+		(void)*p;
+	sigaction(SIGBUS, &old, NULL);
+	return hit;
+}
+
+#endif /* SPM_ACCEL_TEST_H */

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Reclaim under a mirror: with swap on (zram, spm-setup-swap), the driver
+ * reclaims its node (SPM_ACCEL_IOC_RECLAIM -> spm_node_reclaim()).  Pages of
+ * a mirrored range go to swap, which invalidates the device's view; the
+ * next device command faults them back in (on node 2, where the policy
+ * says) and finds the same data.  A SysRAM range of the same size is not
+ * touched: reclaim stays on the node.
+ */
+#include <sys/mman.h>
+#include "kselftest_harness.h"
+#include "spm.h"
+#include "spm_accel.h"
+
+#define NODE	2
+#define NPAGES	256
+
+static long ps;
+
+static void pattern(void *p, size_t len, uint64_t seed)
+{
+	uint64_t *w = p;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		w[i] = seed * 0x9e3779b97f4a7c15ULL + i;
+}
+
+/* Pages of [p, p + len) that are mapped (resident), on any node. */
+static long resident(void *p, size_t len)
+{
+	long nid, n = 0;
+
+	for (nid = 0; nid < 8; nid++)
+		n += spm_pages_on_node(p, len, nid);
+	return n;
+}
+
+static int reclaim(int fd, uint64_t *nr)
+{
+	return ioctl(fd, SPM_ACCEL_IOC_RECLAIM, nr) ? -errno : 0;
+}
+
+FIXTURE(rec) {
+	int fd;
+	char *p, *sys;
+	size_t len;
+	uint64_t sum;
+};
+
+FIXTURE_SETUP(rec)
+{
+	unsigned long mask = 1UL << NODE, mask0 = 1;
+
+	ps = spm_page_size();
+	self->len = NPAGES * ps;
+	self->fd = spm_accel_open();
+	ASSERT_LE(0, self->fd);
+	if (system("spm-setup-swap 256M >/dev/null 2>&1"))
+		SKIP(return, "no zram swap (spm-setup-swap)");
+	self->p = mmap(NULL, self->len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	self->sys = mmap(NULL, self->len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->p);
+	ASSERT_NE(MAP_FAILED, self->sys);
+	ASSERT_EQ(0, spm_mbind(self->p, self->len, MPOL_BIND, &mask, 64, 0));
+	ASSERT_EQ(0, spm_mbind(self->sys, self->len, MPOL_BIND, &mask0, 64, 0));
+	pattern(self->p, self->len, 21);
+	pattern(self->sys, self->len, 22);
+	self->sum = spm_fnv64(SPM_FNV64_OFFSET, self->p, self->len);
+}
+
+FIXTURE_TEARDOWN(rec)
+{
+	munmap(self->p, self->len);
+	munmap(self->sys, self->len);
+	close(self->fd);
+	if (system("spm-setup-swap --off >/dev/null 2>&1"))
+		TH_LOG("spm-setup-swap --off failed");
+}
+
+TEST_F(rec, bad_requests)
+{
+	uint64_t nr = 0;
+
+	EXPECT_EQ(-EINVAL, reclaim(self->fd, &nr));
+	nr = SPM_ACCEL_MAX_BYTES / ps + 1;
+	EXPECT_EQ(-EINVAL, reclaim(self->fd, &nr));
+	EXPECT_EQ(-EFAULT, reclaim(self->fd, NULL));
+}
+
+TEST_F(rec, reclaim_invalidates_and_device_refaults)
+{
+	long long freed0 = spm_accel_counter("node_pages_freed");
+	struct spm_accel_op op;
+	uint64_t inv, nr = NPAGES;
+	long left;
+
+	ASSERT_EQ(NPAGES, spm_pages_on_node(self->p, self->len, NODE));
+	ASSERT_EQ(0, spm_accel_range(self->fd, SPM_ACCEL_IOC_MIRROR,
+				     (uintptr_t)self->p, self->len));
+	ASSERT_EQ(0, spm_accel_exec(self->fd, &op, SPM_ACCEL_CMD_CHECKSUM,
+				    SPM_ACCEL_OP_USER, (uintptr_t)self->p,
+				    self->len, 0, NULL));
+	ASSERT_EQ(self->sum, op.result);
+	inv = op.invalidations;
+
+	ASSERT_EQ(0, reclaim(self->fd, &nr));
+	left = resident(self->p, self->len);
+	TH_LOG("reclaimed %llu pages; %ld of %d still resident",
+	       (unsigned long long)nr, left, NPAGES);
+	EXPECT_LT(0, nr);
+	EXPECT_GT(NPAGES, left);
+	/* Reclaim stayed on the node. */
+	EXPECT_EQ(NPAGES, spm_pages_on_node(self->sys, self->len, 0));
+	EXPECT_LE(freed0 + NPAGES - left, spm_accel_counter("node_pages_freed"));
+
+	ASSERT_EQ(0, spm_accel_exec(self->fd, &op, SPM_ACCEL_CMD_CHECKSUM,
+				    SPM_ACCEL_OP_USER, (uintptr_t)self->p,
+				    self->len, 0, NULL));
+	EXPECT_EQ(self->sum, op.result);
+	EXPECT_LT(inv, op.invalidations);
+	EXPECT_LE(NPAGES - left, op.faulted);
+	EXPECT_EQ(NPAGES, op.node_pages[NODE]);
+	EXPECT_EQ(NPAGES, spm_pages_on_node(self->p, self->len, NODE));
+	EXPECT_EQ(self->sum, spm_fnv64(SPM_FNV64_OFFSET, self->p, self->len));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Filling the device's node: map more device memory than node 2 holds and
+ * touch it page by page.  Every page that succeeds is on node 2; the first
+ * fault after the node is full gets SIGBUS (no fallback to SysRAM, no OOM
+ * kill: nodes 0 and 1 keep their free memory, oom_kill does not move); the
+ * owner's pressure callback ran; closing the file gives the node back.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include "kselftest_harness.h"
+#include "spm.h"
+#include "spm_accel.h"
+
+#define NODE		2
+#define MAP_BYTES	(600UL << 20)	/* more than node 2's 512 MiB */
+#define SLACK_KB	(32LL << 10)	/* page tables, device table, noise */
+
+static long long vmstat(const char *key)
+{
+	char name[64];
+	long long v;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", name, &v) == 2) {
+		if (!strcmp(name, key)) {
+			fclose(f);
+			return v;
+		}
+	}
+	fclose(f);
+	return -1;
+}
+
+/* Pages in a node's per-cpu free lists (free, but not in MemFree), in kB. */
+static long long pcp_kb(int nid)
+{
+	char line[256];
+	long long sum = 0, v;
+	int cur = -1, n;
+	FILE *f = fopen("/proc/zoneinfo", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d, zone", &n) == 1)
+			cur = n;
+		else if (cur == nid && sscanf(line, " count: %lld", &v) == 1)
+			sum += v;
+	}
+	fclose(f);
+	return sum * (spm_page_size() / 1024);
+}
+
+/* Free memory of a node, per-cpu free lists included, in kB. */
+static long long free_kb(int nid)
+{
+	return spm_node_meminfo(nid, "MemFree") + pcp_kb(nid);
+}
+
+static long long sysram_free_kb(void)
+{
+	return free_kb(0) + free_kb(1);
+}
+
+static sigjmp_buf full_jmp;
+
+static void on_sigbus(int sig)
+{
+	siglongjmp(full_jmp, 1);
+}
+
+FIXTURE(full) {};
+FIXTURE_SETUP(full) {}
+FIXTURE_TEARDOWN(full) {}
+
+/* Faulting in 512 MiB under TCG takes a while. */
+TEST_F_TIMEOUT(full, node_full_sigbus_without_fallback, 200)
+{
+	long ps = spm_page_size();
+	long npages = MAP_BYTES / ps;
+	long long free2 = free_kb(NODE);
+	long long sysram0, oom0 = vmstat("oom_kill");
+	long long fail0 = spm_accel_counter("alloc_failures");
+	long long pressure0 = spm_accel_counter("pressure");
+	struct sigaction sa = { .sa_handler = on_sigbus };
+	volatile long touched = 0;
+	int fd = spm_accel_open();
+	char *p;
+
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, free2);
+	ASSERT_LE(0, fail0);
+	p = mmap(NULL, MAP_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	sysram0 = sysram_free_kb();
+
+	ASSERT_EQ(0, sigaction(SIGBUS, &sa, NULL));
+	if (!sigsetjmp(full_jmp, 1)) {
+		for (; touched < npages; touched++)
+			p[touched * ps] = 1;
+	}
+	signal(SIGBUS, SIG_DFL);
+
+	TH_LOG("node %d had %lld kB free; %ld pages (%ld kB) faulted in before SIGBUS",
+	       NODE, free2, touched, touched * ps / 1024);
+	ASSERT_LT(touched, npages);
+	/* The node really was full: nearly all its free memory was taken. */
+	EXPECT_LE(free2 - SLACK_KB, touched * ps / 1024);
+	EXPECT_GE(free2, touched * ps / 1024);
+	EXPECT_EQ(touched, spm_pages_on_node(p, touched * ps, NODE));
+	/* No fallback, no OOM kill. */
+	EXPECT_GE(SLACK_KB, sysram0 - sysram_free_kb());
+	EXPECT_EQ(oom0, vmstat("oom_kill"));
+	EXPECT_LT(fail0, spm_accel_counter("alloc_failures"));
+	EXPECT_EQ(0, spm_accel_counter("misplaced"));
+	EXPECT_LT(pressure0, spm_accel_counter("pressure"));
+	/* Still full: the next page fails the same way, mapped ones work. */
+	EXPECT_EQ(1, spm_sigbus(p + (touched + 1) * ps, 1));
+	EXPECT_EQ(0, spm_sigbus(p, 1));
+	/* A hand-over that needs new pages fails cleanly. */
+	EXPECT_EQ(-ENOMEM, spm_accel_range(fd, SPM_ACCEL_IOC_TO_DEVICE,
+					   (touched + 2) * ps, 16 * ps));
+
+	munmap(p, MAP_BYTES);
+	close(fd);
+	/* Everything comes back. */
+	EXPECT_LE(free2 - 1024, free_kb(NODE));
+}
+
+TEST_HARNESS_MAIN
