@@ -1,6 +1,7 @@
 #!/bin/sh
-# Guest side of the benchmark (bench/run copies it to /add/bench/ with
-# pf_bench and spm_alloc_bench.ko built for the booted kernel).
+# Guest side of the benchmarks (bench/run copies it to /add/bench/ with
+# pf_bench and spm_alloc_bench.ko built for the booted kernel; bench/accel
+# with pf_bench and spm_accel.ko).
 #
 #   guest.sh RUNS PF_ITERS ALLOC_ITERS STEP...
 #
@@ -9,6 +10,14 @@
 #   allow:N       echo 1 > /sys/devices/system/node/nodeN/spm/allow_user
 #   pf:N          fault loop, numactl --cpunodebind=0 --membind=N (pages checked on N)
 #   pf:local      fault loop, numactl --cpunodebind=0 only (default memory policy)
+#   pfb:N         fault loop, numactl --cpunodebind=0, each mapping mbind()ed
+#                 (MPOL_BIND) to node N (pages checked on N)
+#   accel         insmod spm_accel.ko user=1 (it claims node 2, see
+#                 drivers/spm_accel)
+#   pfdev:N       fault loop on mappings of /dev/spm_accel, numactl
+#                 --cpunodebind=0 (pages checked on node N, the device's)
+#   accelstat     the device's counters (BENCH accelstat ...); fails if a
+#                 device page is still allocated or an allocation failed
 #   alloc         insmod spm_alloc_bench, one warm-up read, then RUNS reads
 #                 of its debugfs file, numactl --cpunodebind=0
 # Every result is a line starting with "BENCH "; any failure exits non-zero.
@@ -36,6 +45,32 @@ for step in "$@"; do
 		;;
 	pf:local)
 		numactl --cpunodebind=0 "$here/pf_bench" -i "$pf_iters" -r "$runs" -t local
+		;;
+	pfb:*)
+		n=${step#pfb:}
+		numactl --cpunodebind=0 \
+			"$here/pf_bench" -i "$pf_iters" -r "$runs" -b "$n" -n "$n" -t "mbind$n"
+		;;
+	accel)
+		insmod "$here/spm_accel.ko" user=1
+		n=$(cat /sys/class/misc/spm_accel/nid)
+		echo "BENCH accel node=$n owner=$(cat "$node_sys/node$n/spm/owner")" \
+			"caps=$(cat "$node_sys/node$n/spm/caps" | tr ' ' ,)"
+		;;
+	pfdev:*)
+		n=${step#pfdev:}
+		numactl --cpunodebind=0 \
+			"$here/pf_bench" -i "$pf_iters" -r "$runs" -d /dev/spm_accel -n "$n" -t "dev$n"
+		;;
+	accelstat)
+		a=/sys/class/misc/spm_accel
+		echo "BENCH accelstat pages=$(cat $a/pages) faults=$(cat $a/faults)" \
+			"alloc_failures=$(cat $a/alloc_failures) misplaced=$(cat $a/misplaced)"
+		if [ "$(cat $a/pages)" != 0 ] || [ "$(cat $a/alloc_failures)" != 0 ] ||
+		   [ "$(cat $a/misplaced)" != 0 ]; then
+			echo "guest.sh: spm_accel: pages left or allocations failed" >&2
+			exit 1
+		fi
 		;;
 	pf:*)
 		n=${step#pf:}

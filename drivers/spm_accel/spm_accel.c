@@ -429,23 +429,37 @@ static struct page *accel_alloc_page(struct accel_file *f)
 }
 
 /*
- * Device page table entry of @index, allocating the page if needed.  Fails
- * with -ENOSPC when the node is full, -ENOMEM when the table cannot grow.
+ * Device page table entry of @index, allocating the page if needed, with
+ * one walk of the table for a page that is there.  *@device_owned tells
+ * whether the device owns the page.  Fails with -ENOSPC when the node is
+ * full, -ENOMEM when the table cannot grow.
  */
 static struct page *accel_get_page(struct accel_file *f, pgoff_t index,
-				   int *err)
+				   bool *device_owned, int *err)
 {
-	struct page *page = xa_load(&f->pages, index);
+	XA_STATE(xas, &f->pages, index);
+	struct page *page;
 
+	/* f->lock excludes other writers: the walk stays valid for the store. */
 	lockdep_assert_held(&f->lock);
+	rcu_read_lock();
+	page = xas_load(&xas);
+	*device_owned = page && xas_get_mark(&xas, ACCEL_DEVICE_OWNED);
+	rcu_read_unlock();
 	if (page)
 		return page;
+
 	page = accel_alloc_page(f);
 	if (!page) {
 		*err = -ENOSPC;		/* the node is full */
 		return NULL;
 	}
-	*err = xa_err(xa_store(&f->pages, index, page, GFP_KERNEL));
+	do {
+		xas_lock(&xas);
+		xas_store(&xas, page);
+		xas_unlock(&xas);
+	} while (xas_nomem(&xas, GFP_KERNEL));
+	*err = xas_error(&xas);
 	if (*err) {
 		f->nr_pages--;
 		atomic64_dec(&accel.pages);
@@ -459,6 +473,7 @@ static vm_fault_t accel_fault(struct vm_fault *vmf)
 {
 	struct accel_file *f = vmf->vma->vm_file->private_data;
 	struct page *page;
+	bool device_owned;
 	vm_fault_t ret;
 	int err = 0;
 
@@ -468,14 +483,14 @@ static vm_fault_t accel_fault(struct vm_fault *vmf)
 	mutex_lock(&f->lock);
 	f->faults++;
 	atomic64_inc(&accel.faults);
-	if (xa_get_mark(&f->pages, vmf->pgoff, ACCEL_DEVICE_OWNED)) {
-		ret = VM_FAULT_SIGBUS;
-		goto out;
-	}
-	page = accel_get_page(f, vmf->pgoff, &err);
+	page = accel_get_page(f, vmf->pgoff, &device_owned, &err);
 	if (!page) {
 		/* Node full: SIGBUS.  No SysRAM for the table itself: OOM. */
 		ret = err == -ENOSPC ? VM_FAULT_SIGBUS : VM_FAULT_OOM;
+		goto out;
+	}
+	if (device_owned) {
+		ret = VM_FAULT_SIGBUS;
 		goto out;
 	}
 	/* Under f->lock, so that a hand-over to the device zaps it. */
@@ -486,8 +501,22 @@ out:
 	return ret;
 }
 
+/*
+ * No fault-around: a page is mapped by the fault on it.  The callback is
+ * there because the core runs ->fault under the per-VMA lock only when
+ * ->map_pages exists; otherwise every first touch would be tried under
+ * the VMA lock, dropped and retried under mmap_lock.  accel_fault() needs
+ * neither lock beyond what keeps the VMA stable.
+ */
+static vm_fault_t accel_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff,
+				  pgoff_t end_pgoff)
+{
+	return 0;
+}
+
 static const struct vm_operations_struct accel_vm_ops = {
-	.fault = accel_fault,
+	.fault		= accel_fault,
+	.map_pages	= accel_map_pages,
 };
 
 /* Check a range of driver-owned memory; returns its first page index. */
@@ -509,6 +538,7 @@ static int accel_to_device(struct accel_file *f,
 {
 	unsigned long i, n;
 	pgoff_t first;
+	bool owned;
 	int ret;
 
 	ret = accel_owned_range(r, &first, &n);
@@ -517,7 +547,7 @@ static int accel_to_device(struct accel_file *f,
 
 	mutex_lock(&f->lock);
 	for (i = 0; i < n; i++) {
-		if (!accel_get_page(f, first + i, &ret)) {
+		if (!accel_get_page(f, first + i, &owned, &ret)) {
 			ret = -ENOMEM;
 			goto out;
 		}
