@@ -59,7 +59,7 @@ SELFTESTS  := $(BUILD)/linux/tools/testing/selftests
 USER_CC    ?= gcc
 USER_CFLAGS = -static -O2 -Wall -g -D_GNU_SOURCE -I$(CURDIR)/tests/lib -I$(SELFTESTS)
 USER_LIBS   = -lnuma -lpthread
-USER_DEPS   = $(wildcard tests/lib/*.h drivers/*/*_uapi.h) $(SELFTESTS)/kselftest_harness.h
+USER_DEPS   = $(wildcard tests/lib/*.h tests/*/*.h drivers/*/*_uapi.h) $(SELFTESTS)/kselftest_harness.h
 
 userprogs: deps $(TEST_BINS) $(TOOL_BINS)
 

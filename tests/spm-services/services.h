@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers of the spm-services suite (guest side), on top of spm_place.h:
+ *
+ *   owner_load(params)      finit_module() of spm_test_owner.ko: 0 or -errno
+ *   owner_unload()          delete_module(): 0 or -errno (-ENOENT: not loaded)
+ *   owner_get(name)         a debugfs file of the module, as a number
+ *   owner_put(name, str)    one write to a debugfs file: 0 or -errno
+ *   node_reclaim(nid, n)    write n to nodeN/spm/reclaim: 0 or -errno
+ *   node_vmstat(nid, key)   a counter of nodeN/vmstat (-1: none), per-cpu
+ *                           deltas folded first
+ *   swap_on()               spm-setup-swap (zram0, 256M): 0 or -1
+ *   swap_used_kb()          SwapTotal - SwapFree
+ *   map_bound(len, nid)     anonymous mapping bound (MPOL_BIND) to nid, no THP
+ *   buddy_free_kb(nid, o)   free memory of nid in buddy blocks of order >= o
+ *   zone_wmark(nid, which, &v)  sum of the node's zone watermarks (pages)
+ *
+ * The test kernels have no CONFIG_VM_EVENT_COUNTERS: /proc/vmstat has no
+ * pswpout or pgsteal_*.  Node counters (nr_vmscan_write: pages written out
+ * by reclaim, i.e. swapped here) and memcg memory.stat events stand in.
+ *
+ * This header is not in tests/lib: when it changes, touch the suite's .c
+ * files so that make rebuilds them.
+ */
+#ifndef SPM_SERVICES_H
+#define SPM_SERVICES_H
+
+#include <sys/utsname.h>
+#include "spm_place.h"
+
+#define OWNER "spm_test_owner"
+#define OWNER_DBG "/sys/kernel/debug/" OWNER
+#define OWNER_PARAM "/sys/module/" OWNER "/parameters"
+#define SPM_NID 2
+#define PAGE 4096UL
+
+/* Load spm_test_owner.ko with params ("caps=user,reclaim ..."); 0 or -errno. */
+static inline int owner_load(const char *params)
+{
+	char path[256];
+	struct utsname u;
+	int fd, ret = 0;
+
+	uname(&u);
+	snprintf(path, sizeof(path), "/lib/modules/%s/extra/" OWNER ".ko",
+		 u.release);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (syscall(SYS_finit_module, fd, params, 0))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static inline int owner_unload(void)
+{
+	return syscall(SYS_delete_module, OWNER, O_NONBLOCK) ? -errno : 0;
+}
+
+static inline long long owner_get(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), OWNER_DBG "/%s", name);
+	return spm_read_ll(path);
+}
+
+static inline int owner_put(const char *name, const char *str)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), OWNER_DBG "/%s", name);
+	return spm_write_file(path, str);
+}
+
+static inline int owner_fence_action(const char *action)
+{
+	return spm_write_file(OWNER_PARAM "/fence_action", action);
+}
+
+static inline int node_reclaim(int nid, long pages)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), SPM_NODE_SYSFS "/node%d/spm/reclaim", nid);
+	return spm_writef(path, "%ld", pages);
+}
+
+static inline int node_compact(int nid)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), SPM_NODE_SYSFS "/node%d/compact", nid);
+	return spm_write_file(path, "1");
+}
+
+static inline long long node_vmstat(int nid, const char *key)
+{
+	char path[128], name[64];
+	long long v, val = -1;
+	FILE *f;
+
+	spm_stat_refresh();
+	snprintf(path, sizeof(path), SPM_NODE_SYSFS "/node%d/vmstat", nid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", name, &v) == 2)
+		if (!strcmp(name, key)) {
+			val = v;
+			break;
+		}
+	fclose(f);
+	return val;
+}
+
+static inline int swap_on(void)
+{
+	return system("spm-setup-swap >/dev/null") == 0 ? 0 : -1;
+}
+
+static inline long long swap_used_kb(void)
+{
+	return spm_meminfo("SwapTotal") - spm_meminfo("SwapFree");
+}
+
+/* An anonymous mapping bound to nid (not faulted in), or MAP_FAILED. */
+static inline void *map_bound(size_t len, int nid)
+{
+	unsigned long mask = 1UL << nid;
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return p;
+	madvise(p, len, MADV_NOHUGEPAGE);
+	if (spm_mbind(p, len, MPOL_BIND, &mask, 64, 0)) {
+		int err = errno;
+
+		munmap(p, len);
+		errno = err;
+		return MAP_FAILED;
+	}
+	return p;
+}
+
+/* kB free on nid in buddy blocks of order >= min_order (/proc/buddyinfo). */
+static inline long long buddy_free_kb(int nid, int min_order)
+{
+	char line[512], *s, *end;
+	long long sum = 0, c;
+	int n, o, off;
+	FILE *f = fopen("/proc/buddyinfo", "r");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d, zone %*s%n", &n, &off) != 1 || n != nid)
+			continue;
+		s = line + off;
+		for (o = 0;; o++) {
+			c = strtoll(s, &end, 10);
+			if (end == s)
+				break;
+			if (o >= min_order)
+				sum += c << o;
+			s = end;
+		}
+	}
+	fclose(f);
+	return sum * (PAGE / 1024);
+}
+
+/* Log the buddyinfo rows of nid. */
+static inline void buddy_log(const char *what, int nid)
+{
+	char line[512];
+	int n;
+	FILE *f = fopen("/proc/buddyinfo", "r");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Node %d,", &n) == 1 && n == nid)
+			printf("# %s: %s", what, line);
+	fclose(f);
+	fflush(stdout);
+}
+
+/* Sum over nid's zones of a /proc/zoneinfo field ("min", "low", "high", "free"). */
+static inline long long zone_field(int nid, const char *key)
+{
+	char line[256], name[64];
+	long long sum = 0, v;
+	int cur = -1, n;
+	FILE *f = fopen("/proc/zoneinfo", "r");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d, zone", &n) == 1) {
+			cur = n;
+			continue;
+		}
+		if (cur != nid)
+			continue;
+		if (!strcmp(key, "free")) {
+			if (sscanf(line, " pages free %lld", &v) == 1)
+				sum += v;
+		} else if (sscanf(line, " %63s %lld", name, &v) == 2 &&
+			   !strcmp(name, key)) {
+			sum += v;
+		}
+	}
+	fclose(f);
+	return sum;
+}
+
+/* Fork a child that runs fn(arg); returns its wait status, or -1. */
+static inline int run_child(int (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		_exit(fn(arg));
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return status;
+}
+
+/* A shared anonymous page for results of a child (SysRAM, shmem). */
+static inline void *shared_page(void)
+{
+	void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+#endif /* SPM_SERVICES_H */
