@@ -149,6 +149,14 @@ delta() { echo $(( SNAP[$2.$3.$4] - SNAP[$1.$3.$4] )); }
 
 # run 'CMD': show a shell command line, then run it
 run() { printf '$ %s\n' "$1"; eval "$1" 2>&1 | sed 's/^/    /'; }
+# must 'CMD': like run, but the demo fails when CMD fails
+must() {
+	local out rc=0
+	printf '$ %s\n' "$1"
+	out=$(eval "$1" 2>&1) || rc=$?
+	printf '%s\n' "$out" | sed 's/^/    /'
+	[ "$rc" -eq 0 ] || fail "'$1' failed (exit $rc)"
+}
 
 # hold MB 'CMD': start CMD (which ends up exec'ing a memory hog of MB MiB)
 # in the background and wait until it has touched 95% of it; $BG is its pid.
@@ -293,6 +301,22 @@ c1a=$(delta c0 c1 1 AnonPages) c2a=$(delta c0 c1 2 AnonPages)
 	fail "default-policy hog in cpuset 1-2: node 1 +$c1a kB, node 2 +$c2a kB"
 ok "a 64 MB default-policy hog in the cpuset: node 1 +$((c1a / 1024)) MB, node 2 +0"
 rmdir "$CG"
+
+# ------------------------------------------------------------------------------
+step "An accelerator owns node 2 (drivers/spm_accel)"
+say "The driver claims the node and grants user placement, migration, reclaim and compaction." \
+    "Driver-owned memory: /dev/spm_accel faults pages in from node 2 with __GFP_SPM_NODE and hands" \
+    "them between CPU and device by removing the CPU's page-table entries (a CPU access is SIGBUS)."
+run "modprobe spm_accel nid=2"
+run "grep . /sys/devices/system/node/node2/spm/owner /sys/devices/system/node/node2/spm/caps"
+[ "$(cat /sys/devices/system/node/node2/spm/owner)" = spm_accel ] || fail "spm_accel does not own node 2"
+must "spm-accel owned 64"
+ok "64 device pages on node 2; device and CPU checksums agree; CPU access to device-owned pages is SIGBUS"
+say "Managed memory: ordinary anonymous pages bound to node 2, mirrored by the device with" \
+    "hmm_range_fault; a migration invalidates the device's view and the device faults again."
+must "spm-accel managed 64"
+ok "after move_pages to node 0 the device re-faulted and saw node 0, same checksum"
+run "rmmod spm_accel && cat /sys/devices/system/node/node2/spm/caps"
 
 step "Done"
 say "Nodes 2 and 3 stayed untouched by page cache, anonymous memory, slab and interleaving;" \
