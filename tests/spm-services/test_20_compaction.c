@@ -113,8 +113,13 @@ TEST_F_TIMEOUT(compact, compact_file_defragments_node2, 180)
 	arrived = owner_get("folio_arrived") - arrived;
 	printf("# region %zu MiB; free in order >= %d blocks: %lld -> %lld kB (after %d s); folio_arrived %+lld\n",
 	       self->len >> 20, HIGH_ORDER, before, after, i, arrived);
-	/* Only the tail that was never filled is free in large blocks. */
-	EXPECT_GE(self->leave_kb + 8192, before);
+	/*
+	 * Fragmented: large free blocks are at most the tail that was never
+	 * filled plus what other tasks freed meanwhile (a few dozen MB), far
+	 * less than the region compaction works on.
+	 */
+	EXPECT_GE(self->leave_kb + 32768, before);
+	EXPECT_GT((long long)(self->len >> 10) / 4, before);
 	/* Two thirds of the region were freed: at least an eighth merges. */
 	EXPECT_LE(before + (long long)(self->len >> 10) / 8, after);
 	EXPECT_LT(0, arrived);

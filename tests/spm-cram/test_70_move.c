@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * spm_cram and explicit placement on its node (node 3):
+ *
+ *   - no SPM_CAP_USER: MPOL_BIND naming node 3 is refused (EPERM);
+ *   - allow_move=0 (default): move_pages() can neither bring a page in
+ *     (EPERM for the call) nor take a demoted page out (EPERM status);
+ *   - allow_move=1 (SPM_CAP_MIGRATION): both work; a page moved in is
+ *     accounted like a demoted one and is write-fenced: a single write
+ *     promotes exactly that page to a SysRAM node, counted once.
+ *
+ * Each test demotes a 4 MiB buffer bound to node 0 through memory.reclaim
+ * of its own cgroup, then works on single pages of it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "spm.h"
+
+#define CRAM		"/sys/kernel/spm_cram"
+#define CGROUP		"/sys/fs/cgroup/spm-cram-move"
+#define SPM_NID		3
+#define BUF_LEN		(4UL << 20)
+#define PG		4096UL
+#define MAXNODE		64
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static long cram_stat(const char *name)
+{
+	char path[128], buf[64];
+
+	snprintf(path, sizeof(path), CRAM "/%s", name);
+	if (spm_read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	return strtol(buf, NULL, 10);
+}
+
+/* Byte pattern of page i: compressible, different per page. */
+static void fill(char *p, unsigned long i)
+{
+	unsigned long j;
+
+	memset(p, 0, PG);
+	for (j = 0; j < PG / 2; j++)
+		p[j] = (char)(i * 131 + j * 7 + (j >> 5));
+}
+
+static int check(const char *p, unsigned long i)
+{
+	char ref[PG];
+
+	fill(ref, i);
+	return memcmp(ref, p, PG);
+}
+
+FIXTURE(cram) {
+	char *buf;
+	unsigned long npages;
+};
+
+FIXTURE_VARIANT(cram) {
+	int allow_move;
+};
+
+FIXTURE_VARIANT_ADD(cram, fixed) {
+	.allow_move = 0,
+};
+
+FIXTURE_VARIANT_ADD(cram, movable) {
+	.allow_move = 1,
+};
+
+FIXTURE_SETUP(cram)
+{
+	unsigned long mask = 1UL << 0, i;
+	char cmd[256], pid[32];
+
+	ASSERT_EQ(0, system("[ -d /sys/devices/system/node/node3/spm ] || "
+			    "spm-setup-pmem --spm >/dev/null"));
+	ASSERT_EQ(0, write_str("/proc/sys/kernel/numa_balancing", "0"));
+	ASSERT_EQ(0, write_str("/sys/kernel/mm/numa/demotion_enabled", "true"));
+	snprintf(cmd, sizeof(cmd), "rmmod spm_cram 2>/dev/null; "
+		 "modprobe spm_cram allow_move=%d", variant->allow_move);
+	ASSERT_EQ(0, system(cmd));
+
+	if (mkdir(CGROUP, 0755) && errno != EEXIST)
+		ASSERT_EQ(0, -errno);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	ASSERT_EQ(0, write_str(CGROUP "/cgroup.procs", pid));
+
+	self->npages = BUF_LEN / PG;
+	self->buf = mmap(NULL, BUF_LEN, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	madvise(self->buf, BUF_LEN, MADV_NOHUGEPAGE);
+	ASSERT_EQ(0, spm_mbind(self->buf, BUF_LEN, MPOL_BIND, &mask, MAXNODE, 0));
+	for (i = 0; i < self->npages; i++)
+		fill(self->buf + i * PG, i);
+	ASSERT_EQ((long)self->npages, spm_pages_on_node(self->buf, BUF_LEN, 0));
+
+	/* EAGAIN is fine: the rest of the cgroup's memory may stay. */
+	write_str(CGROUP "/memory.reclaim", "4M");
+	ASSERT_LT(self->npages / 2,
+		  spm_pages_on_node(self->buf, BUF_LEN, SPM_NID)) {
+		TH_LOG("memory.reclaim demoted too little: %ld pages on node 3",
+		       spm_pages_on_node(self->buf, BUF_LEN, SPM_NID));
+	}
+}
+
+FIXTURE_TEARDOWN(cram)
+{
+	munmap(self->buf, BUF_LEN);
+}
+
+/*
+ * memory.reclaim may have demoted this process's own stack too: write
+ * well below the current frame first, so that a counter checked later
+ * does not see the promotion of a stack page.
+ */
+static void warm_stack(void)
+{
+	volatile char pad[64 << 10];
+	unsigned long j;
+
+	for (j = 0; j < sizeof(pad); j += 512)
+		pad[j] = 1;
+}
+
+/* Index of the first page of the buffer on node nid, or -1. */
+static long first_on(char *buf, unsigned long npages, int nid)
+{
+	unsigned long i;
+
+	for (i = 0; i < npages; i++)
+		if (spm_node_of(buf + i * PG) == nid)
+			return i;
+	return -1;
+}
+
+TEST_F(cram, caps_follow_allow_move)
+{
+	char caps[256];
+
+	ASSERT_LT(0, spm_read_file("/sys/devices/system/node/node3/spm/caps",
+				   caps, sizeof(caps)));
+	EXPECT_STREQ(variant->allow_move ?
+		     "reclaim migration demotion write_fence" :
+		     "reclaim demotion write_fence", caps);
+}
+
+TEST_F(cram, mbind_bind_to_node3_refused)
+{
+	unsigned long mask = 1UL << SPM_NID;
+	char *p = mmap(NULL, PG, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-1, spm_mbind(p, PG, MPOL_BIND, &mask, MAXNODE, 0));
+	EXPECT_EQ(EPERM, errno);
+	munmap(p, PG);
+}
+
+TEST_F(cram, move_demoted_page_out)
+{
+	long i = first_on(self->buf, self->npages, SPM_NID);
+	void *page;
+	int node = 0, status = -1;
+
+	ASSERT_LE(0, i);
+	page = self->buf + i * PG;
+	ASSERT_EQ(0, spm_move_pages(0, 1, &page, &node, &status, 0));
+	if (variant->allow_move) {
+		EXPECT_EQ(0, status);
+		EXPECT_EQ(0, spm_node_of(page));
+	} else {
+		EXPECT_EQ(-EPERM, status);
+		EXPECT_EQ(SPM_NID, spm_node_of(page));
+	}
+	EXPECT_EQ(0, check(page, i));
+}
+
+TEST_F(cram, move_page_in_then_write)
+{
+	unsigned long mask = 1UL << 0;
+	long dem, log, fw, promo, ret;
+	int node = SPM_NID, status = -1;
+	char *page;
+	void *pg;
+
+	/* A fresh page on node 0 (the buffer may be all on node 3). */
+	page = mmap(NULL, PG, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	ASSERT_EQ(0, spm_mbind(page, PG, MPOL_BIND, &mask, MAXNODE, 0));
+	fill(page, 12345);
+	ASSERT_EQ(0, spm_node_of(page));
+	pg = page;
+	warm_stack();
+	dem = cram_stat("demotions");
+	log = cram_stat("logical_bytes");
+	fw = cram_stat("fenced_writes");
+	promo = cram_stat("promotions");
+
+	ret = spm_move_pages(0, 1, &pg, &node, &status, 0);
+	if (!variant->allow_move) {
+		EXPECT_EQ(-1, ret);
+		EXPECT_EQ(EPERM, errno);
+		EXPECT_EQ(0, spm_node_of(page));
+		EXPECT_EQ(dem, cram_stat("demotions"));
+		munmap(page, PG);
+		return;
+	}
+	ASSERT_EQ(0, ret) TH_LOG("move_pages: %s", strerror(errno));
+	EXPECT_EQ(SPM_NID, status);
+	EXPECT_EQ(SPM_NID, spm_node_of(page));
+	EXPECT_EQ(dem + 1, cram_stat("demotions"));
+	EXPECT_EQ(log + (long)PG, cram_stat("logical_bytes"));
+	EXPECT_EQ(0, check(page, 12345));
+
+	/* One write: the page is promoted, the write lands on SysRAM. */
+	((volatile char *)page)[100] = 42;
+	EXPECT_NE(SPM_NID, spm_node_of(page));
+	EXPECT_LE(0, spm_node_of(page));
+	EXPECT_EQ(fw + 1, cram_stat("fenced_writes"));
+	EXPECT_EQ(promo + 1, cram_stat("promotions"));
+	EXPECT_EQ(log, cram_stat("logical_bytes"));
+	EXPECT_EQ(42, page[100]);
+	page[100] = (char)(12345 * 131 + 100 * 7 + (100 >> 5));
+	EXPECT_EQ(0, check(page, 12345));
+	munmap(page, PG);
+}
+
+/* Both variants: a write to a demoted page promotes exactly that page. */
+TEST_F(cram, write_promotes_one_page)
+{
+	long i = first_on(self->buf, self->npages, SPM_NID), on3, promo;
+	char *page;
+
+	ASSERT_LE(0, i);
+	page = self->buf + i * PG;
+	warm_stack();
+	on3 = spm_pages_on_node(self->buf, BUF_LEN, SPM_NID);
+	promo = cram_stat("promotions");
+	page[0] ^= 1;
+	EXPECT_NE(SPM_NID, spm_node_of(page));
+	EXPECT_EQ(on3 - 1, spm_pages_on_node(self->buf, BUF_LEN, SPM_NID));
+	EXPECT_EQ(promo + 1, cram_stat("promotions"));
+	page[0] ^= 1;
+	EXPECT_EQ(0, check(page, i));
+}
+
+TEST_HARNESS_MAIN
