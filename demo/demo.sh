@@ -318,6 +318,32 @@ must "spm-accel managed 64"
 ok "after move_pages to node 0 the device re-faulted and saw node 0, same checksum"
 run "rmmod spm_accel && cat /sys/devices/system/node/node2/spm/caps"
 
+# ------------------------------------------------------------------------------
+step "A compressed-RAM device owns node 3 (drivers/spm_cram)"
+say "It emulates a device whose physical capacity is smaller than the node: every folio that" \
+    "arrives by demotion is compressed with LZ4 and accounted against a 128 MB budget. It grants" \
+    "reclaim, demotion and the write fence, but no user placement: data only arrives by demotion," \
+    "stays mapped read-only, and a write promotes the page back to SysRAM."
+run "echo true > /sys/kernel/mm/numa/demotion_enabled; echo 0 > /proc/sys/kernel/numa_balancing"
+run "modprobe spm_cram nid=3"
+run "grep . /sys/devices/system/node/node3/spm/owner /sys/devices/system/node/node3/spm/caps"
+say "32 MB of data that LZ4 compresses about 2.9:1, pushed out of node 0 by memory.reclaim," \
+    "read back, then 25% of it rewritten:"
+printf '$ %s\n' "spm-cram-load -m 32 -k 1365 -w 25"
+cram_out=$(spm-cram-load -m 32 -k 1365 -w 25 2>&1) || fail "spm-cram-load failed: $cram_out"
+cv() { printf '%s\n' "$cram_out" | sed -n "s/^$1=//p" | tail -1; }
+printf '%s\n' "$cram_out" | grep -E '^(pages|expected_ratio|demote\.node[0-3]|demote\.cram\.(logical_bytes|physical_bytes|ratio)|read\.(minflt|majflt|checksum_bad)|write0\.(pages|moved_to_sysram|still_on_target|checksum_bad)|final\.cram\.(physical_bytes|ratio|fenced_writes|promotions)|final\.checksum_bad)=' |
+	sed 's/^/    /'
+[ "$(cv demote.target)" -ge $(( $(cv pages) * 9 / 10 )) ] || fail "less than 90% of the data was demoted to node 3"
+[ "$(cv demote.node2)" -eq 0 ] || fail "demotion put pages on node 2, which does not take demotion"
+[ "$(cv read.minflt)" -eq 0 ] && [ "$(cv read.majflt)" -eq 0 ] || fail "reading demoted data faulted"
+[ "$(cv write0.still_on_target)" -eq 0 ] || fail "written pages stayed on the compressed node"
+[ "$(cv final.checksum_bad)" -eq 0 ] || fail "data changed"
+ok "$(cv demote.target) of $(cv pages) pages demoted to node 3 at ratio $(cv demote.cram.ratio) (data: $(cv expected_ratio));" \
+   "read back with 0 faults; every written page moved to SysRAM; ratio after the writes $(cv final.cram.ratio)"
+run "rmmod spm_cram && cat /sys/devices/system/node/node3/spm/caps"
+
 step "Done"
 say "Nodes 2 and 3 stayed untouched by page cache, anonymous memory, slab and interleaving;" \
-    "only an explicit, permitted MPOL_BIND placed memory there."
+    "only explicit, permitted requests placed memory there: MPOL_BIND when allowed, a driver's" \
+    "__GFP_SPM_NODE faults, and demotion into the node whose owner asked for it."
