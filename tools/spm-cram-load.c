@@ -23,6 +23,18 @@
  *          data; the hog is then unmapped;
  *   none   no pressure.
  *
+ * Extra output for benchmarks (bench/cram):
+ *   -E       after each phase, <phase>.expected_target_bytes: the sum of the
+ *            expected LZ4 sizes of the <phase>.expected_target_pages pages
+ *            now on the target node, from what was last written to each
+ *            page (the data's own ratio is then pages x 4096 / bytes,
+ *            <phase>.expected_target_ratio);
+ *            and read.ns / writeN.ns, the wall time of those passes;
+ *   -s PATH  after each phase, the statistics in PATH (a file, or every
+ *            readable file of a directory, e.g. /sys/kernel/debug/zswap) as
+ *            <phase>.<basename of PATH>[.<file>]=<value>, whitespace inside
+ *            a value turned into commas (repeatable, up to 4 paths).
+ *
  * Output: one "key=value" per line (see the keys printed).  Exit status 0
  * when every checksum matched, 1 when data changed, 2 on setup errors.
  */
@@ -39,6 +51,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <signal.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -49,6 +62,7 @@
 #define MAXNODES	64
 #define CRAM_SYSFS	"/sys/kernel/spm_cram"
 #define QUERY_BATCH	4096
+#define MAX_STATS	4
 
 struct opts {
 	unsigned long mb;
@@ -64,6 +78,9 @@ struct opts {
 	int rescan;
 	int pause;
 	int quiet;
+	int expect;
+	const char *stats[MAX_STATS];
+	unsigned int nr_stats;
 	uint64_t seed;
 };
 
@@ -83,6 +100,8 @@ static char *data;
 static unsigned long npages;
 static uint64_t *sums;
 static int *status;
+/* Random bytes of what was last written to each page (-E only). */
+static unsigned short *page_k;
 
 static void usage(void)
 {
@@ -90,6 +109,7 @@ static void usage(void)
 		"usage: spm-cram-load [-m MB] [-k RANDOM_BYTES] [-n NODE] [-t NODE]\n"
 		"                     [-p memcg|hog|none] [-g CGROUP] [-H HOG_MB]\n"
 		"                     [-w PCT] [-W random|same|zero] [-i ROUNDS] [-R] [-P] [-q]\n"
+		"                     [-E] [-s PATH]...\n"
 		"  -m MB     data size (default 64)\n"
 		"  -k BYTES  random bytes per 4 KiB page, the rest zeros (default 2048;\n"
 		"            4096 = incompressible)\n"
@@ -104,7 +124,11 @@ static void usage(void)
 		"  -R        after the write phase, recompress the node (spm_cram rescan)\n"
 		"  -P        at the end print paused=PID and wait for SIGUSR1; then check\n"
 		"            the data again, rewrite every page and check it once more\n"
-		"  -q        do not print the spm_cram statistics\n");
+		"  -q        do not print the spm_cram statistics\n"
+		"  -E        also print, per phase, the expected LZ4 bytes of the pages on\n"
+		"            the target node, and the time of the read and write passes\n"
+		"  -s PATH   also print, per phase, the statistics file PATH or the\n"
+		"            files of the directory PATH (repeatable, up to 4)\n");
 	exit(2);
 }
 
@@ -238,6 +262,107 @@ static void print_nodes(const char *phase)
 	printf("%s.target=%ld\n", phase, counts[o.target]);
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * -E: expected LZ4 bytes of the pages on the target node (status[] is
+ * fresh: every caller of print_cram() has just queried the nodes).
+ */
+static void print_expected(const char *phase)
+{
+	unsigned long i, n = 0, bytes = 0, milli;
+
+	for (i = 0; i < npages; i++) {
+		if (status[i] != o.target)
+			continue;
+		n++;
+		bytes += expected_page_bytes(page_k[i]);
+	}
+	milli = bytes ? n * PAGE * 1000 / bytes : 0;
+	printf("%s.expected_target_pages=%lu\n", phase, n);
+	printf("%s.expected_target_bytes=%lu\n", phase, bytes);
+	printf("%s.expected_target_ratio=%lu.%03lu\n", phase, milli / 1000,
+	       milli % 1000);
+}
+
+/* Print @path's content as @key=value, whitespace runs as commas. */
+static void print_stat_file(const char *key, const char *path)
+{
+	char buf[512], *p, *q;
+	int sep = 0;
+
+	if (spm_read_file(path, buf, sizeof(buf)) < 0)
+		return;
+	for (p = q = buf; *p; p++) {
+		if (*p == ' ' || *p == '\t' || *p == '\n') {
+			sep = q != buf;
+			continue;
+		}
+		if (sep)
+			*q++ = ',';
+		sep = 0;
+		*q++ = *p;
+	}
+	*q = '\0';
+	printf("%s=%s\n", key, buf);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char * const *)a, *(char * const *)b);
+}
+
+/* -s: the statistics files given, or those of the directories given. */
+static void print_stats(const char *phase)
+{
+	char key[512], path[512], *names[256];
+	unsigned int i, j, n;
+	const char *base;
+	struct dirent *de;
+	struct stat st;
+	DIR *dir;
+
+	for (i = 0; i < o.nr_stats; i++) {
+		base = strrchr(o.stats[i], '/');
+		base = base ? base + 1 : o.stats[i];
+		if (stat(o.stats[i], &st))
+			continue;
+		if (!S_ISDIR(st.st_mode)) {
+			snprintf(key, sizeof(key), "%s.%s", phase, base);
+			print_stat_file(key, o.stats[i]);
+			continue;
+		}
+		dir = opendir(o.stats[i]);
+		if (!dir)
+			continue;
+		n = 0;
+		while ((de = readdir(dir)) && n < 256) {
+			if (de->d_name[0] == '.')
+				continue;
+			names[n] = strdup(de->d_name);
+			if (!names[n])
+				die("strdup");
+			n++;
+		}
+		closedir(dir);
+		qsort(names, n, sizeof(names[0]), cmp_str);
+		for (j = 0; j < n; j++) {
+			snprintf(path, sizeof(path), "%s/%s", o.stats[i], names[j]);
+			snprintf(key, sizeof(key), "%s.%s.%s", phase, base, names[j]);
+			if (!stat(path, &st) && S_ISREG(st.st_mode) &&
+			    (st.st_mode & 0444))
+				print_stat_file(key, path);
+			free(names[j]);
+		}
+	}
+}
+
 static void print_cram(const char *phase)
 {
 	static const char * const names[] = {
@@ -250,6 +375,9 @@ static void print_cram(const char *phase)
 	char path[256], buf[64];
 	unsigned int i;
 
+	if (o.expect)
+		print_expected(phase);
+	print_stats(phase);
 	if (o.quiet || access(CRAM_SYSFS, F_OK))
 		return;
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -337,6 +465,14 @@ static unsigned long verify(void)
 	return bad;
 }
 
+/* Random bytes of a page the write phase wrote (-W). */
+static unsigned int written_k(void)
+{
+	if (!strcmp(o.write_kind, "zero"))
+		return 0;
+	return strcmp(o.write_kind, "same") ? PAGE : o.rand_bytes;
+}
+
 static void write_round(unsigned int round)
 {
 	unsigned long i, n = 0, before = 0, after = 0, sysram = 0, k;
@@ -344,6 +480,7 @@ static void write_round(unsigned int round)
 	unsigned char *was = calloc(npages, 1);
 	long counts[MAXNODES + 1];
 	struct rusage r0, r1;
+	uint64_t t0, t1;
 	char phase[32];
 
 	if (!was)
@@ -355,6 +492,7 @@ static void write_round(unsigned int round)
 	for (i = round % step; i < npages; i += step)
 		was[i] = 1 + (status[i] == o.target);
 
+	t0 = now_ns();
 	getrusage(RUSAGE_SELF, &r0);
 	for (i = 0; i < npages; i++) {
 		char *p = data + i * PAGE;
@@ -367,9 +505,12 @@ static void write_round(unsigned int round)
 		else
 			fill_page(p, strcmp(o.write_kind, "same") ?
 				  PAGE : o.rand_bytes, seed);
+		if (page_k)
+			page_k[i] = written_k();
 		sums[i] = page_sum(p);
 	}
 	getrusage(RUSAGE_SELF, &r1);
+	t1 = now_ns();
 
 	query_nodes(counts);
 	for (i = 0; i < npages; i++) {
@@ -390,6 +531,10 @@ static void write_round(unsigned int round)
 	printf("%s.still_on_target=%lu\n", phase, after);
 	printf("%s.moved_to_sysram=%lu\n", phase, sysram);
 	printf("%s.minflt=%ld\n", phase, r1.ru_minflt - r0.ru_minflt);
+	if (o.expect) {
+		printf("%s.majflt=%ld\n", phase, r1.ru_majflt - r0.ru_majflt);
+		printf("%s.ns=%llu\n", phase, (unsigned long long)(t1 - t0));
+	}
 	printf("%s.checksum_bad=%lu\n", phase, k);
 	free(was);
 }
@@ -420,6 +565,8 @@ static unsigned long pause_and_rewrite(void)
 		char *p = data + i * PAGE;
 
 		fill_page(p, o.rand_bytes, o.seed ^ (7ULL << 48) ^ i);
+		if (page_k)
+			page_k[i] = o.rand_bytes;
 		sums[i] = page_sum(p);
 	}
 	getrusage(RUSAGE_SELF, &r1);
@@ -437,10 +584,11 @@ int main(int argc, char **argv)
 	long counts[MAXNODES + 1];
 	struct rusage r0, r1;
 	unsigned int round;
+	uint64_t t0, t1;
 	char phase[32];
 	int c;
 
-	while ((c = getopt(argc, argv, "m:k:n:t:p:g:H:w:W:i:RPqh")) != -1) {
+	while ((c = getopt(argc, argv, "m:k:n:t:p:g:H:w:W:i:RPqEs:h")) != -1) {
 		switch (c) {
 		case 'm':
 			o.mb = strtoul(optarg, NULL, 0);
@@ -481,6 +629,14 @@ int main(int argc, char **argv)
 		case 'q':
 			o.quiet = 1;
 			break;
+		case 'E':
+			o.expect = 1;
+			break;
+		case 's':
+			if (o.nr_stats == MAX_STATS)
+				usage();
+			o.stats[o.nr_stats++] = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -507,7 +663,9 @@ int main(int argc, char **argv)
 	npages = (o.mb << 20) / PAGE;
 	sums = calloc(npages, sizeof(*sums));
 	status = calloc(npages, sizeof(*status));
-	if (!sums || !status)
+	if (o.expect)
+		page_k = calloc(npages, sizeof(*page_k));
+	if (!sums || !status || (o.expect && !page_k))
 		die("calloc");
 	data = mmap(NULL, npages * PAGE, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -526,6 +684,8 @@ int main(int argc, char **argv)
 
 	for (i = 0; i < npages; i++) {
 		fill_page(data + i * PAGE, o.rand_bytes, o.seed ^ i);
+		if (page_k)
+			page_k[i] = o.rand_bytes;
 		sums[i] = page_sum(data + i * PAGE);
 	}
 	print_nodes("fill");
@@ -537,13 +697,19 @@ int main(int argc, char **argv)
 
 	/* Read everything back: demoted pages are mapped, no fault expected. */
 	query_nodes(counts);
+	t0 = now_ns();
 	getrusage(RUSAGE_SELF, &r0);
 	bad = verify();
 	getrusage(RUSAGE_SELF, &r1);
+	t1 = now_ns();
 	printf("read.target_before=%ld\n", counts[o.target]);
 	printf("read.checksum_bad=%lu\n", bad);
 	printf("read.minflt=%ld\n", r1.ru_minflt - r0.ru_minflt);
 	printf("read.majflt=%ld\n", r1.ru_majflt - r0.ru_majflt);
+	if (o.expect) {
+		printf("read.not_present_before=%ld\n", counts[MAXNODES]);
+		printf("read.ns=%llu\n", (unsigned long long)(t1 - t0));
+	}
 	print_nodes("read");
 
 	for (round = 0; o.write_pct && round < o.rounds; round++) {

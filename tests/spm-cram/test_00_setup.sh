@@ -4,17 +4,7 @@
 # nodes, then claims node 3 with reclaim, demotion and the write fence,
 # and makes it the demotion target of the SysRAM nodes.
 . /spm/lib/tap.sh
-N=/sys/devices/system/node
-C=/sys/kernel/spm_cram
-
-cram_prepare() {
-	[ -d $N/node3/spm ] || spm-setup-pmem --spm >/dev/null || return 1
-	# NUMA balancing would move pages and count hinting faults.
-	echo 0 > /proc/sys/kernel/numa_balancing
-	echo true > /sys/kernel/mm/numa/demotion_enabled
-}
-run_load() { OUT=$(spm-cram-load "$@" 2>&1); RC=$?; }
-v() { printf '%s\n' "$OUT" | sed -n "s/^$1=//p" | tail -1; }
+. /spm/lib/cram.sh
 
 tap_plan 19
 

@@ -5,17 +5,8 @@
 # rewriting a quarter of the pages with incompressible data, then pushing
 # everything down again) physical usage never passes the high watermark.
 . /spm/lib/tap.sh
-N=/sys/devices/system/node
-C=/sys/kernel/spm_cram
+. /spm/lib/cram.sh
 
-cram_prepare() {
-	[ -d $N/node3/spm ] || spm-setup-pmem --spm >/dev/null || return 1
-	echo 0 > /proc/sys/kernel/numa_balancing
-	echo true > /sys/kernel/mm/numa/demotion_enabled
-}
-cram_module() { rmmod spm_cram 2>/dev/null; modprobe spm_cram "$@"; }
-run_load() { OUT=$(spm-cram-load "$@" 2>&1); RC=$?; }
-v() { printf '%s\n' "$OUT" | sed -n "s/^$1=//p" | tail -1; }
 
 tap_plan 19
 

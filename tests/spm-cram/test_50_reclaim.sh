@@ -6,17 +6,8 @@
 # spm_node_reclaim() until physical usage is under the low watermark, and
 # demotion goes on; the data stays intact through demotion and swap.
 . /spm/lib/tap.sh
-N=/sys/devices/system/node
-C=/sys/kernel/spm_cram
+. /spm/lib/cram.sh
 
-cram_prepare() {
-	[ -d $N/node3/spm ] || spm-setup-pmem --spm >/dev/null || return 1
-	echo 0 > /proc/sys/kernel/numa_balancing
-	echo true > /sys/kernel/mm/numa/demotion_enabled
-}
-cram_module() { rmmod spm_cram 2>/dev/null; modprobe spm_cram "$@"; }
-run_load() { OUT=$(spm-cram-load "$@" 2>&1); RC=$?; }
-v() { printf '%s\n' "$OUT" | sed -n "s/^$1=//p" | tail -1; }
 swap_on() {
 	local z=/sys/block/zram0
 	grep -q '^/dev/zram0 ' /proc/swaps && return 0
@@ -32,6 +23,11 @@ tap_plan 19
 
 cram_prepare && swap_off && cram_module ||
 	{ tap_fail "setup: node 3 and spm_cram"; tap_done; }
+# Start from a node 3 that holds only what this test puts there: earlier
+# tests' pressure demoted other pages there too (the initramfs files,
+# which live in tmpfs), and reclaim would rightly take those first.
+swap_on && { echo 1000000 > $N/node3/spm/reclaim; } 2>/dev/null
+swap_off
 
 # Demote without swap (all of it goes to node 3), then add swap.
 out=/tmp/cram-reclaim.out

@@ -5,19 +5,8 @@
 # the node and shows the real usage: every page rewritten with random
 # data now costs 4096 bytes, the ratio collapses.
 . /spm/lib/tap.sh
-N=/sys/devices/system/node
-C=/sys/kernel/spm_cram
+. /spm/lib/cram.sh
 
-cram_prepare() {
-	[ -d $N/node3/spm ] || spm-setup-pmem --spm >/dev/null || return 1
-	echo 0 > /proc/sys/kernel/numa_balancing
-	echo true > /sys/kernel/mm/numa/demotion_enabled
-}
-cram_module() { rmmod spm_cram 2>/dev/null; modprobe spm_cram "$@"; }
-run_load() { OUT=$(spm-cram-load "$@" 2>&1); RC=$?; }
-v() { printf '%s\n' "$OUT" | sed -n "s/^$1=//p" | tail -1; }
-milli() { local r=${1/./}; echo $((10#${r:-0})); }
-within5() { tap_between "$1" $(($2 * 95 / 100)) $(($2 * 105 / 100)) "$3"; }
 
 tap_plan 14
 

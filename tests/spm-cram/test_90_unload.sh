@@ -2,15 +2,8 @@
 # After spm_cram is unloaded node 3 is an unowned SPM node again: it is no
 # demotion target any more, and what the workloads put there is gone.
 . /spm/lib/tap.sh
-N=/sys/devices/system/node
+. /spm/lib/cram.sh
 
-cram_prepare() {
-	[ -d $N/node3/spm ] || spm-setup-pmem --spm >/dev/null || return 1
-	echo 0 > /proc/sys/kernel/numa_balancing
-	echo true > /sys/kernel/mm/numa/demotion_enabled
-}
-run_load() { OUT=$(spm-cram-load "$@" 2>&1); RC=$?; }
-v() { printf '%s\n' "$OUT" | sed -n "s/^$1=//p" | tail -1; }
 
 tap_plan 7
 

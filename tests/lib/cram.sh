@@ -1,0 +1,27 @@
+# Shell helpers for the spm-cram suite (guest side, /spm/lib/cram.sh).
+#
+#   . /spm/lib/tap.sh
+#   . /spm/lib/cram.sh
+#   cram_prepare && cram_module budget_mb=64
+#   run_load -m 16 -k 2048; v demote.target
+
+N=/sys/devices/system/node
+C=/sys/kernel/spm_cram
+
+# Node 3 online as an SPM node through dax; demotion on, NUMA balancing off
+# (it would move pages and count hinting faults).
+cram_prepare() {
+	[ -d $N/node3/spm ] || spm-setup-pmem --spm >/dev/null || return 1
+	echo 0 > /proc/sys/kernel/numa_balancing
+	echo true > /sys/kernel/mm/numa/demotion_enabled
+}
+# cram_module [PARAM=VALUE]...: (re)load spm_cram
+cram_module() { rmmod spm_cram 2>/dev/null; modprobe spm_cram "$@"; }
+# run_load ARGS: run spm-cram-load; output in $OUT, status in $RC
+run_load() { OUT=$(spm-cram-load "$@" 2>&1); RC=$?; }
+# v KEY: the last value of KEY=... in $OUT
+v() { printf '%s\n' "$OUT" | sed -n "s/^$1=//p" | tail -1; }
+# milli 2.919 -> 2919
+milli() { local r=${1/./}; echo $((10#${r:-0})); }
+# within5 DESC EXPECTED ACTUAL: ACTUAL within 5% of EXPECTED
+within5() { tap_between "$1" $(($2 * 95 / 100)) $(($2 * 105 / 100)) "$3"; }
