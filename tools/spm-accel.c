@@ -119,6 +119,27 @@ static int open_dev(void)
 	return fd;
 }
 
+/*
+ * Run the device's checksum of len bytes at addr (a file offset, or a user
+ * address with SPM_ACCEL_OP_USER) and print it next to the CPU's.
+ */
+static void dev_checksum(int fd, struct spm_accel_op *op, uint32_t flags,
+			 uint64_t addr, size_t len, uint64_t cpu_sum)
+{
+	int err = spm_accel_exec(fd, op, SPM_ACCEL_CMD_CHECKSUM, flags, addr,
+				 len, 0, NULL);
+
+	if (err)
+		die("CHECKSUM", -err);
+	printf("  CPU fnv64 %016llx device fnv64 %016llx",
+	       (unsigned long long)cpu_sum, (unsigned long long)op->result);
+	if (flags & SPM_ACCEL_OP_USER)
+		printf(" (device faulted %llu pages)",
+		       (unsigned long long)op->faulted);
+	printf("\n");
+	print_dev_nodes("device sees pages on", op);
+}
+
 static int cmd_owned(long npages)
 {
 	size_t len = npages * page_size;
@@ -147,12 +168,7 @@ static int cmd_owned(long npages)
 	check(spm_sigbus(p, 0) && spm_sigbus(p + len - 1, 1),
 	      "CPU access to device-owned memory: SIGBUS");
 
-	err = spm_accel_exec(fd, &op, SPM_ACCEL_CMD_CHECKSUM, 0, 0, len, 0, NULL);
-	if (err)
-		die("CHECKSUM", -err);
-	printf("  CPU fnv64 %016llx device fnv64 %016llx\n",
-	       (unsigned long long)cpu_sum, (unsigned long long)op.result);
-	print_dev_nodes("device sees pages on", &op);
+	dev_checksum(fd, &op, 0, 0, len, cpu_sum);
 	check(op.result == cpu_sum, "device checksum = CPU checksum");
 
 	err = spm_accel_exec(fd, &op, SPM_ACCEL_CMD_XOR, 0, 0, len, key, NULL);
@@ -203,14 +219,7 @@ static int cmd_managed(long npages)
 	err = spm_accel_range(fd, SPM_ACCEL_IOC_MIRROR, (uintptr_t)p, len);
 	if (err)
 		die("SPM_ACCEL_IOC_MIRROR", -err);
-	err = spm_accel_exec(fd, &op, SPM_ACCEL_CMD_CHECKSUM, SPM_ACCEL_OP_USER,
-			     (uintptr_t)p, len, 0, NULL);
-	if (err)
-		die("CHECKSUM", -err);
-	printf("  CPU fnv64 %016llx device fnv64 %016llx (device faulted %llu pages)\n",
-	       (unsigned long long)cpu_sum, (unsigned long long)op.result,
-	       (unsigned long long)op.faulted);
-	print_dev_nodes("device sees pages on", &op);
+	dev_checksum(fd, &op, SPM_ACCEL_OP_USER, (uintptr_t)p, len, cpu_sum);
 	check(op.result == cpu_sum && op.node_pages[2] == npages,
 	      "device checksum = CPU checksum, pages on node 2");
 
@@ -230,14 +239,7 @@ static int cmd_managed(long npages)
 	print_cpu_nodes("CPU sees pages on", p, len);
 	check(after.invalidations > before.invalidations, "the move invalidated the device's view");
 
-	err = spm_accel_exec(fd, &op, SPM_ACCEL_CMD_CHECKSUM, SPM_ACCEL_OP_USER,
-			     (uintptr_t)p, len, 0, NULL);
-	if (err)
-		die("CHECKSUM", -err);
-	printf("  CPU fnv64 %016llx device fnv64 %016llx (device faulted %llu pages)\n",
-	       (unsigned long long)cpu_sum, (unsigned long long)op.result,
-	       (unsigned long long)op.faulted);
-	print_dev_nodes("device sees pages on", &op);
+	dev_checksum(fd, &op, SPM_ACCEL_OP_USER, (uintptr_t)p, len, cpu_sum);
 	check(op.result == cpu_sum && op.node_pages[0] == moved,
 	      "device checksum still right, device sees node 0");
 	print_info(fd);

@@ -494,16 +494,24 @@ static ssize_t ratio_show(struct kobject *kobj, struct kobj_attribute *attr,
 
 static struct kobj_attribute cram_ratio_attr = __ATTR_RO(ratio);
 
-static ssize_t rescan_store(struct kobject *kobj, struct kobj_attribute *attr,
-			    const char *buf, size_t count)
+/* The trigger files take a true value ("1", "y"): 0 or -EINVAL. */
+static int cram_parse_trigger(const char *buf)
 {
 	bool on;
 	int ret = kstrtobool(buf, &on);
 
 	if (ret)
 		return ret;
-	if (!on)
-		return -EINVAL;
+	return on ? 0 : -EINVAL;
+}
+
+static ssize_t rescan_store(struct kobject *kobj, struct kobj_attribute *attr,
+			    const char *buf, size_t count)
+{
+	int ret = cram_parse_trigger(buf);
+
+	if (ret)
+		return ret;
 	cram_rescan();
 	return count;
 }
@@ -514,13 +522,10 @@ static struct kobj_attribute cram_rescan_attr = __ATTR_WO(rescan);
 static ssize_t reset_store(struct kobject *kobj, struct kobj_attribute *attr,
 			   const char *buf, size_t count)
 {
-	bool on;
-	int ret = kstrtobool(buf, &on);
+	int ret = cram_parse_trigger(buf);
 
 	if (ret)
 		return ret;
-	if (!on)
-		return -EINVAL;
 	atomic_long_set(&cram.demotions, 0);
 	atomic_long_set(&cram.promotions, 0);
 	atomic_long_set(&cram.fenced_writes, 0);

@@ -135,10 +135,11 @@ static atomic_long_t counters[STO_NR_COUNTERS];
 /* Serialises the debugfs writers; the callbacks only touch atomics. */
 static DEFINE_MUTEX(sto_lock);
 static unsigned long caps_on;
-static unsigned long last_reclaim;
-static int last_claim;
+/* The values the reclaim, claim_again and pin files read back. */
+static long last_reclaim;
+static long last_claim;
 static struct page **pinned;
-static unsigned long nr_pinned;
+static long nr_pinned;
 static struct dentry *sto_dir;
 
 /* ------------------------------------------------------------------ */
@@ -276,6 +277,20 @@ static int sto_get_cmd(char *buf, size_t size, const char __user *ubuf,
 	return 0;
 }
 
+/* Read side of reclaim, claim_again and pin: the long at i_private. */
+static ssize_t value_read(struct file *file, char __user *ubuf, size_t count,
+			  loff_t *ppos)
+{
+	const long *val = file->private_data;
+	char buf[24];
+	int n;
+
+	mutex_lock(&sto_lock);
+	n = scnprintf(buf, sizeof(buf), "%ld\n", *val);
+	mutex_unlock(&sto_lock);
+	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
+}
+
 static ssize_t caps_read(struct file *file, char __user *ubuf, size_t count,
 			 loff_t *ppos)
 {
@@ -318,18 +333,6 @@ static const struct file_operations caps_fops = {
 	.llseek = default_llseek,
 };
 
-static ssize_t reclaim_read(struct file *file, char __user *ubuf,
-			    size_t count, loff_t *ppos)
-{
-	char buf[32];
-	int n;
-
-	mutex_lock(&sto_lock);
-	n = scnprintf(buf, sizeof(buf), "%lu\n", last_reclaim);
-	mutex_unlock(&sto_lock);
-	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
-}
-
 static ssize_t reclaim_write(struct file *file, const char __user *ubuf,
 			     size_t count, loff_t *ppos)
 {
@@ -347,22 +350,11 @@ static ssize_t reclaim_write(struct file *file, const char __user *ubuf,
 
 static const struct file_operations reclaim_fops = {
 	.owner = THIS_MODULE,
-	.read = reclaim_read,
+	.open = simple_open,
+	.read = value_read,
 	.write = reclaim_write,
 	.llseek = default_llseek,
 };
-
-static ssize_t claim_again_read(struct file *file, char __user *ubuf,
-				size_t count, loff_t *ppos)
-{
-	char buf[16];
-	int n;
-
-	mutex_lock(&sto_lock);
-	n = scnprintf(buf, sizeof(buf), "%d\n", last_claim);
-	mutex_unlock(&sto_lock);
-	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
-}
 
 static ssize_t claim_again_write(struct file *file, const char __user *ubuf,
 				 size_t count, loff_t *ppos)
@@ -383,7 +375,8 @@ static ssize_t claim_again_write(struct file *file, const char __user *ubuf,
 
 static const struct file_operations claim_again_fops = {
 	.owner = THIS_MODULE,
-	.read = claim_again_read,
+	.open = simple_open,
+	.read = value_read,
 	.write = claim_again_write,
 	.llseek = default_llseek,
 };
@@ -397,18 +390,6 @@ static void sto_unpin(void)
 	kvfree(pinned);
 	pinned = NULL;
 	nr_pinned = 0;
-}
-
-static ssize_t pin_read(struct file *file, char __user *ubuf, size_t count,
-			loff_t *ppos)
-{
-	char buf[32];
-	int n;
-
-	mutex_lock(&sto_lock);
-	n = scnprintf(buf, sizeof(buf), "%lu\n", nr_pinned);
-	mutex_unlock(&sto_lock);
-	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
 }
 
 static ssize_t pin_write(struct file *file, const char __user *ubuf,
@@ -454,7 +435,8 @@ out:
 
 static const struct file_operations pin_fops = {
 	.owner = THIS_MODULE,
-	.read = pin_read,
+	.open = simple_open,
+	.read = value_read,
 	.write = pin_write,
 	.llseek = default_llseek,
 };
@@ -483,10 +465,11 @@ static void sto_debugfs_init(void)
 		debugfs_create_file_unsafe(counter_names[i], 0600, sto_dir,
 					   &counters[i], &counter_fops);
 	debugfs_create_file("caps", 0600, sto_dir, NULL, &caps_fops);
-	debugfs_create_file("reclaim", 0600, sto_dir, NULL, &reclaim_fops);
-	debugfs_create_file("claim_again", 0600, sto_dir, NULL,
+	debugfs_create_file("reclaim", 0600, sto_dir, &last_reclaim,
+			    &reclaim_fops);
+	debugfs_create_file("claim_again", 0600, sto_dir, &last_claim,
 			    &claim_again_fops);
-	debugfs_create_file("pin", 0600, sto_dir, NULL, &pin_fops);
+	debugfs_create_file("pin", 0600, sto_dir, &nr_pinned, &pin_fops);
 	debugfs_create_file("unpin", 0200, sto_dir, NULL, &unpin_fops);
 }
 

@@ -5,6 +5,7 @@
  *   spm_node_of(addr)        node holding the page at addr (move_pages query)
  *   spm_node_meminfo(n, key) a field of /sys/devices/system/node/nodeN/meminfo, in KiB
  *   spm_node_present_kb(n)   memory present on node n (all zones, /proc/zoneinfo), in KiB
+ *   spm_zoneinfo_sum(n, key) a /proc/zoneinfo field summed over node n's zones, in pages
  *   spm_read_file(path, buf) read a small sysfs/proc file, trailing newline removed
  *   spm_nodelist_parse(s)    "0-2,5" -> bit mask of nodes (nodes < 64)
  *   spm_sysfs_nodemask(name) mask of /sys/devices/system/node/<name> (online, has_memory, ...)
@@ -195,13 +196,12 @@ static inline long long spm_node_meminfo(int nid, const char *key)
 }
 
 /*
- * Memory present on a node, summed over its zones from /proc/zoneinfo, in
- * KiB (unlike MemTotal, not reduced by memblock reservations such as the
- * KASAN shadow), or -errno.
+ * A "name value" field of /proc/zoneinfo ("present", "high", ...) summed
+ * over the zones of nid, in pages, or -errno.
  */
-static inline long long spm_node_present_kb(int nid)
+static inline long long spm_zoneinfo_sum(int nid, const char *key)
 {
-	char line[256];
+	char line[256], name[64];
 	long long sum = 0, v;
 	int cur = -1, n;
 	FILE *f = fopen("/proc/zoneinfo", "r");
@@ -211,11 +211,24 @@ static inline long long spm_node_present_kb(int nid)
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "Node %d, zone", &n) == 1)
 			cur = n;
-		else if (cur == nid && sscanf(line, " present %lld", &v) == 1)
+		else if (cur == nid && sscanf(line, " %63s %lld", name, &v) == 2 &&
+			 !strcmp(name, key))
 			sum += v;
 	}
 	fclose(f);
-	return sum * (spm_page_size() / 1024);
+	return sum;
+}
+
+/*
+ * Memory present on a node, summed over its zones from /proc/zoneinfo, in
+ * KiB (unlike MemTotal, not reduced by memblock reservations such as the
+ * KASAN shadow), or -errno.
+ */
+static inline long long spm_node_present_kb(int nid)
+{
+	long long pages = spm_zoneinfo_sum(nid, "present");
+
+	return pages < 0 ? pages : pages * (spm_page_size() / 1024);
 }
 
 /* Number of bits set in a node mask. */

@@ -8,6 +8,7 @@
  *   spm_accel_exec(fd, op, ...)     run a device command: 0 or -errno
  *   spm_accel_info(fd, info)        device and file counters: 0 or -errno
  *   spm_fnv64(h, p, len)            the device's checksum, computed by the CPU
+ *   spm_accel_pattern(p, len, seed) fill with words that depend on seed and position
  *   spm_sigbus(p, write)            1 if touching p raises SIGBUS, 0 if not
  */
 #ifndef SPM_ACCEL_TEST_H
@@ -42,6 +43,16 @@ static inline uint64_t spm_fnv64(uint64_t h, const void *p, size_t len)
 		h *= SPM_FNV64_PRIME;
 	}
 	return h;
+}
+
+/* Fill [p, p + len) with 64-bit words that depend on seed and position. */
+static inline void spm_accel_pattern(void *p, size_t len, uint64_t seed)
+{
+	uint64_t *w = p;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		w[i] = seed * 0x9e3779b97f4a7c15ULL + i;
 }
 
 /* Open /dev/spm_accel; modprobe spm_accel first if it is missing. */

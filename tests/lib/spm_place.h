@@ -23,6 +23,7 @@
  *                               later default allocations from that node's CPU
  *                               must fall back to another node
  *   spm_unsqueeze()
+ *   spm_read_key(path, key)     a value of a "name value" file (-1: none)
  *   spm_vmstat(key)             a /proc/vmstat counter (-1: not in this kernel)
  *   spm_kernel_log()            the kernel log buffer
  *
@@ -300,11 +301,12 @@ static inline int spm_pin_cpu(int cpu)
 	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
 
-static inline long long spm_vmstat(const char *key)
+/* key's value in a file of "name value" lines (vmstat, memory.stat); -1: none. */
+static inline long long spm_read_key(const char *path, const char *key)
 {
 	char name[64];
 	long long v, val = -1;
-	FILE *f = fopen("/proc/vmstat", "r");
+	FILE *f = fopen(path, "r");
 
 	if (!f)
 		return -1;
@@ -315,6 +317,11 @@ static inline long long spm_vmstat(const char *key)
 		}
 	fclose(f);
 	return val;
+}
+
+static inline long long spm_vmstat(const char *key)
+{
+	return spm_read_key("/proc/vmstat", key);
 }
 
 /* The kernel log (klogctl READ_ALL), malloc'ed; NULL on error. */

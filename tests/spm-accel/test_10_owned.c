@@ -21,16 +21,6 @@
 
 static long ps;
 
-/* Fill with a pattern that depends on seed and position. */
-static void pattern(void *p, size_t len, uint64_t seed)
-{
-	uint64_t *w = p;
-	size_t i;
-
-	for (i = 0; i < len / 8; i++)
-		w[i] = seed * 0x9e3779b97f4a7c15ULL + i;
-}
-
 FIXTURE(owned) {
 	int fd;
 	char *p;
@@ -67,7 +57,7 @@ TEST_F(owned, first_touch_allocates_on_node)
 	/* Not touched yet: no CPU mapping. */
 	EXPECT_EQ(-ENOENT, spm_node_of(self->p));
 
-	pattern(self->p, self->len, 1);
+	spm_accel_pattern(self->p, self->len, 1);
 	ASSERT_EQ(NPAGES, spm_pages_on_node(self->p, self->len, NODE));
 	ASSERT_EQ(0, spm_accel_info(self->fd, &b));
 	EXPECT_EQ(NPAGES, b.pages);
@@ -86,7 +76,7 @@ TEST_F(owned, device_checksum_matches_cpu)
 	uint64_t sum, sub;
 	int i;
 
-	pattern(self->p, self->len, 2);
+	spm_accel_pattern(self->p, self->len, 2);
 	sum = spm_fnv64(SPM_FNV64_OFFSET, self->p, self->len);
 	sub = spm_fnv64(SPM_FNV64_OFFSET, self->p + 8 * ps, 16 * ps);
 	ASSERT_EQ(0, spm_accel_range(self->fd, SPM_ACCEL_IOC_TO_DEVICE, 0,
@@ -156,7 +146,7 @@ TEST_F(owned, cpu_access_to_device_range_sigbus)
 	struct spm_accel_info a, b;
 	uint64_t sum;
 
-	pattern(self->p, self->len, 3);
+	spm_accel_pattern(self->p, self->len, 3);
 	sum = spm_fnv64(SPM_FNV64_OFFSET, self->p, self->len);
 	ASSERT_EQ(0, spm_accel_range(self->fd, SPM_ACCEL_IOC_TO_DEVICE, 0,
 				     16 * ps));
@@ -187,7 +177,7 @@ TEST_F(owned, device_refuses_ranges_it_does_not_own)
 	struct spm_accel_op op;
 	uint64_t sum, sum8;
 
-	pattern(self->p, self->len, 4);
+	spm_accel_pattern(self->p, self->len, 4);
 	sum = spm_fnv64(SPM_FNV64_OFFSET, self->p, self->len);
 	sum8 = spm_fnv64(SPM_FNV64_OFFSET, self->p, 8 * ps);
 
@@ -235,7 +225,7 @@ TEST_F(owned, bad_arguments)
 		EXPECT_EQ(-EFAULT, ioctl(self->fd, r, NULL) ? -errno : 0);
 	}
 
-	pattern(self->p, self->len, 5);
+	spm_accel_pattern(self->p, self->len, 5);
 	ASSERT_EQ(0, spm_accel_range(self->fd, SPM_ACCEL_IOC_TO_DEVICE, 0,
 				     self->len));
 	EXPECT_EQ(-EINVAL, spm_accel_exec(self->fd, &op, 0, 0, 0, ps, 0, NULL));
@@ -266,7 +256,7 @@ TEST_F(owned, bad_arguments)
 				    ps, 0, NULL));
 	q = malloc(ps);
 	ASSERT_NE(NULL, q);
-	pattern(q, ps, 5);
+	spm_accel_pattern(q, ps, 5);
 	EXPECT_EQ(spm_fnv64(SPM_FNV64_OFFSET, q, ps), op.result);
 	free(q);
 
@@ -302,8 +292,8 @@ TEST_F(owned, hand_over_zaps_only_this_file)
 	ASSERT_LE(0, fd2);
 	q = mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_SHARED, fd2, 0);
 	ASSERT_NE(MAP_FAILED, q);
-	pattern(self->p, self->len, 6);
-	pattern(q, self->len, 7);
+	spm_accel_pattern(self->p, self->len, 6);
+	spm_accel_pattern(q, self->len, 7);
 	/* Separate files, separate pages. */
 	EXPECT_NE(0, memcmp(self->p, q, self->len));
 
@@ -321,7 +311,7 @@ TEST_F(owned, hand_over_zaps_only_this_file)
 
 	ASSERT_EQ(0, spm_accel_exec(self->fd, &op, SPM_ACCEL_CMD_CHECKSUM, 0, 0,
 				    self->len, 0, NULL));
-	pattern(q, self->len, 6);
+	spm_accel_pattern(q, self->len, 6);
 	EXPECT_EQ(spm_fnv64(SPM_FNV64_OFFSET, q, self->len), op.result);
 	munmap(q, self->len);
 	close(fd2);
@@ -334,7 +324,7 @@ TEST_F(owned, forked_mapping_is_zapped_too)
 	char c;
 	pid_t pid;
 
-	pattern(self->p, self->len, 8);
+	spm_accel_pattern(self->p, self->len, 8);
 	sum = spm_fnv64(SPM_FNV64_OFFSET, self->p, self->len);
 	ASSERT_EQ(0, pipe(go));
 	ASSERT_EQ(0, pipe(done));

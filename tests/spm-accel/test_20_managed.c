@@ -23,15 +23,6 @@
 
 static long ps;
 
-static void pattern(void *p, size_t len, uint64_t seed)
-{
-	uint64_t *w = p;
-	size_t i;
-
-	for (i = 0; i < len / 8; i++)
-		w[i] = seed * 0x9e3779b97f4a7c15ULL + i;
-}
-
 /* move_pages() every page of [p, p + n pages) to nid: pages moved or -errno. */
 static long move_all(char *p, long n, int nid)
 {
@@ -72,7 +63,7 @@ FIXTURE_SETUP(managed)
 	ASSERT_NE(MAP_FAILED, self->p);
 	ASSERT_EQ(0, spm_mbind(self->p, self->len, MPOL_BIND, &mask, 64, 0))
 		TH_LOG("mbind to node %d: %s", NODE, strerror(errno));
-	pattern(self->p, self->len, 11);
+	spm_accel_pattern(self->p, self->len, 11);
 	self->sum = spm_fnv64(SPM_FNV64_OFFSET, self->p, self->len);
 }
 

@@ -17,15 +17,6 @@
 
 static long ps;
 
-static void pattern(void *p, size_t len, uint64_t seed)
-{
-	uint64_t *w = p;
-	size_t i;
-
-	for (i = 0; i < len / 8; i++)
-		w[i] = seed * 0x9e3779b97f4a7c15ULL + i;
-}
-
 /* Pages of [p, p + len) that are mapped (resident), on any node. */
 static long resident(void *p, size_t len)
 {
@@ -66,8 +57,8 @@ FIXTURE_SETUP(rec)
 	ASSERT_NE(MAP_FAILED, self->sys);
 	ASSERT_EQ(0, spm_mbind(self->p, self->len, MPOL_BIND, &mask, 64, 0));
 	ASSERT_EQ(0, spm_mbind(self->sys, self->len, MPOL_BIND, &mask0, 64, 0));
-	pattern(self->p, self->len, 21);
-	pattern(self->sys, self->len, 22);
+	spm_accel_pattern(self->p, self->len, 21);
+	spm_accel_pattern(self->sys, self->len, 22);
 	self->sum = spm_fnv64(SPM_FNV64_OFFSET, self->p, self->len);
 }
 

@@ -13,7 +13,6 @@
  *   swap_used_kb()          SwapTotal - SwapFree
  *   map_bound(len, nid)     anonymous mapping bound (MPOL_BIND) to nid, no THP
  *   buddy_free_kb(nid, o)   free memory of nid in buddy blocks of order >= o
- *   zone_wmark(nid, which, &v)  sum of the node's zone watermarks (pages)
  *
  * The test kernels have no CONFIG_VM_EVENT_COUNTERS: /proc/vmstat has no
  * pswpout or pgsteal_*.  Node counters (nr_vmscan_write: pages written out
@@ -97,22 +96,11 @@ static inline int node_compact(int nid)
 
 static inline long long node_vmstat(int nid, const char *key)
 {
-	char path[128], name[64];
-	long long v, val = -1;
-	FILE *f;
+	char path[128];
 
 	spm_stat_refresh();
 	snprintf(path, sizeof(path), SPM_NODE_SYSFS "/node%d/vmstat", nid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lld", name, &v) == 2)
-		if (!strcmp(name, key)) {
-			val = v;
-			break;
-		}
-	fclose(f);
-	return val;
+	return spm_read_key(path, key);
 }
 
 static inline int swap_on(void)
@@ -186,35 +174,6 @@ static inline void buddy_log(const char *what, int nid)
 			printf("# %s: %s", what, line);
 	fclose(f);
 	fflush(stdout);
-}
-
-/* Sum over nid's zones of a /proc/zoneinfo field ("min", "low", "high", "free"). */
-static inline long long zone_field(int nid, const char *key)
-{
-	char line[256], name[64];
-	long long sum = 0, v;
-	int cur = -1, n;
-	FILE *f = fopen("/proc/zoneinfo", "r");
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "Node %d, zone", &n) == 1) {
-			cur = n;
-			continue;
-		}
-		if (cur != nid)
-			continue;
-		if (!strcmp(key, "free")) {
-			if (sscanf(line, " pages free %lld", &v) == 1)
-				sum += v;
-		} else if (sscanf(line, " %63s %lld", name, &v) == 2 &&
-			   !strcmp(name, key)) {
-			sum += v;
-		}
-	}
-	fclose(f);
-	return sum;
 }
 
 /* Fork a child that runs fn(arg); returns its wait status, or -1. */

@@ -105,12 +105,13 @@ static void check_reclaimed(struct __test_metadata *_metadata,
 	EXPECT_EQ((long)NPAGES, counts[SPM_NID]);
 }
 
-TEST_F_TIMEOUT(reclaim, sysfs_reclaim_swaps_out_node2_only, 120)
+/* Fill node 2, write NR_RECLAIM to nodeN/spm/reclaim, check_reclaimed(). */
+static void sysfs_reclaim_filled(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(reclaim) *self)
 {
 	struct spm_snap a, b;
 	long long sw, w;
 
-	ASSERT_EQ(0, owner_load("caps=user,reclaim,migration"));
 	fill_node2(_metadata, self, REGION);
 	sw = swap_used_kb();
 	w = node_vmstat(SPM_NID, "nr_vmscan_write");
@@ -119,6 +120,12 @@ TEST_F_TIMEOUT(reclaim, sysfs_reclaim_swaps_out_node2_only, 120)
 	spm_snap(&b);
 	check_reclaimed(_metadata, self, &a, &b, swap_used_kb() - sw,
 			node_vmstat(SPM_NID, "nr_vmscan_write") - w);
+}
+
+TEST_F_TIMEOUT(reclaim, sysfs_reclaim_swaps_out_node2_only, 120)
+{
+	ASSERT_EQ(0, owner_load("caps=user,reclaim,migration"));
+	sysfs_reclaim_filled(_metadata, self);
 }
 
 TEST_F_TIMEOUT(reclaim, spm_node_reclaim_returns_what_it_took, 120)
@@ -149,18 +156,8 @@ TEST_F_TIMEOUT(reclaim, spm_node_reclaim_returns_what_it_took, 120)
 
 TEST_F_TIMEOUT(reclaim, unowned_node_reclaims_by_default, 120)
 {
-	struct spm_snap a, b;
-	long long sw, w;
-
 	ASSERT_EQ(0, spm_allow_user_set(SPM_NID, 1));
-	fill_node2(_metadata, self, REGION);
-	sw = swap_used_kb();
-	w = node_vmstat(SPM_NID, "nr_vmscan_write");
-	spm_snap(&a);
-	ASSERT_EQ(0, node_reclaim(SPM_NID, NR_RECLAIM));
-	spm_snap(&b);
-	check_reclaimed(_metadata, self, &a, &b, swap_used_kb() - sw,
-			node_vmstat(SPM_NID, "nr_vmscan_write") - w);
+	sysfs_reclaim_filled(_metadata, self);
 }
 
 TEST_F_TIMEOUT(reclaim, without_reclaim_cap_nothing_is_reclaimed, 120)
@@ -269,19 +266,10 @@ static void make_memcg(struct __test_metadata *_metadata,
 static long long memcg_key(FIXTURE_DATA(reclaim) *self, const char *file,
 			   const char *key)
 {
-	char path[256], name[64];
-	long long v, val = -1;
-	FILE *f;
+	char path[256];
 
 	snprintf(path, sizeof(path), "%s/%s", self->cg, file);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lld", name, &v) == 2)
-		if (!strcmp(name, key))
-			val = v;
-	fclose(f);
-	return val;
+	return spm_read_key(path, key);
 }
 
 #define memcg_event(self, key) memcg_key(self, "memory.events", key)
@@ -340,120 +328,128 @@ static void fill_log(const char *what, int st, const struct fill_result *r)
 	fflush(stdout);
 }
 
+/* 64 MiB more than node 2 has free. */
+static size_t overfill_len(void)
+{
+	return (size_t)spm_node_meminfo(SPM_NID, "MemFree") * 1024 + (64UL << 20);
+}
+
+struct fill_run {
+	struct fill_result *r;	/* the filler's report (a shared page) */
+	int st;			/* its wait status */
+	long long writes;	/* node 2 nr_vmscan_write during the fill */
+	long long pressure;	/* owner pressure callbacks during the fill */
+	long long swap_kb;	/* change of the swap in use */
+};
+
+/*
+ * Load the owner with caps, then run the filler of len bytes in a memcg
+ * whose memory.max is max, and log it as what.  run->r is the caller's to
+ * unmap.
+ */
+static void fill_in_memcg(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(reclaim) *self, const char *caps,
+			  const char *max, size_t len, const char *what,
+			  struct fill_run *run)
+{
+	struct fill_arg fa = { .len = len };
+	long long w, pr, sw;
+
+	run->r = shared_page();
+	ASSERT_NE(NULL, run->r);
+	fa.res = run->r;
+	ASSERT_EQ(0, owner_load(caps));
+	make_memcg(_metadata, self, max);
+	fa.cg = self->cg;
+	w = node_vmstat(SPM_NID, "nr_vmscan_write");
+	pr = owner_get("pressure");
+	sw = swap_used_kb();
+	run->st = run_child(filler, &fa);
+	run->writes = node_vmstat(SPM_NID, "nr_vmscan_write") - w;
+	run->pressure = owner_get("pressure") - pr;
+	run->swap_kb = swap_used_kb() - sw;
+	fill_log(what, run->st, run->r);
+}
+
 /*
  * The filler runs in a memcg without a limit, only for its memory.stat:
  * pgsteal_kswapd tells kswapd's work from direct reclaim's.
  */
 TEST_F_TIMEOUT(reclaim, overfilled_node2_is_reclaimed_by_kswapd, 180)
 {
-	struct fill_result *r = shared_page();
-	struct fill_arg fa = { .res = r };
-	long long w, pr;
-	int st;
+	size_t len = overfill_len();
+	struct fill_run run;
 
-	ASSERT_NE(NULL, r);
-	ASSERT_EQ(0, owner_load("caps=user,reclaim,migration"));
-	make_memcg(_metadata, self, "max");
-	fa.cg = self->cg;
-	fa.len = (size_t)spm_node_meminfo(SPM_NID, "MemFree") * 1024 + (64UL << 20);
-	w = node_vmstat(SPM_NID, "nr_vmscan_write");
-	pr = owner_get("pressure");
-	st = run_child(filler, &fa);
-	fill_log("node-2 filler, reclaim on", st, r);
+	fill_in_memcg(_metadata, self, "caps=user,reclaim,migration", "max",
+		      len, "node-2 filler, reclaim on", &run);
 	printf("# node 2 nr_vmscan_write %+lld; memcg pgsteal_kswapd %lld, pgsteal_direct %lld; pressure callbacks %+lld\n",
-	       node_vmstat(SPM_NID, "nr_vmscan_write") - w,
-	       memcg_stat(self, "pgsteal_kswapd"), memcg_stat(self, "pgsteal_direct"),
-	       owner_get("pressure") - pr);
-	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	EXPECT_EQ(1, r->done);
-	EXPECT_EQ(0, r->bad);
-	EXPECT_EQ(0, r->elsewhere);
-	EXPECT_EQ((long)(fa.len / PAGE), r->pages);
+	       run.writes, memcg_stat(self, "pgsteal_kswapd"),
+	       memcg_stat(self, "pgsteal_direct"), run.pressure);
+	EXPECT_TRUE(WIFEXITED(run.st) && WEXITSTATUS(run.st) == 0);
+	EXPECT_EQ(1, run.r->done);
+	EXPECT_EQ(0, run.r->bad);
+	EXPECT_EQ(0, run.r->elsewhere);
+	EXPECT_EQ((long)(len / PAGE), run.r->pages);
 	/* At least the 64 MiB that did not fit went out of node 2. */
-	EXPECT_LE(16384, node_vmstat(SPM_NID, "nr_vmscan_write") - w);
+	EXPECT_LE(16384, run.writes);
 	EXPECT_LT(0, memcg_stat(self, "pgsteal_kswapd"));
-	EXPECT_LT(0, owner_get("pressure") - pr);
-	munmap(r, PAGE);
+	EXPECT_LT(0, run.pressure);
+	munmap(run.r, PAGE);
 }
 
 TEST_F_TIMEOUT(reclaim, overfilled_node2_without_reclaim_cap_is_oom, 180)
 {
-	struct fill_result *r = shared_page();
-	struct fill_arg fa = { .res = r };
-	long long w, sw;
-	int st;
+	struct fill_run run;
 
-	ASSERT_NE(NULL, r);
-	ASSERT_EQ(0, owner_load("caps=user,migration"));
-	make_memcg(_metadata, self, "max");
-	fa.cg = self->cg;
-	fa.len = (size_t)spm_node_meminfo(SPM_NID, "MemFree") * 1024 + (64UL << 20);
-	w = node_vmstat(SPM_NID, "nr_vmscan_write");
-	sw = swap_used_kb();
-	st = run_child(filler, &fa);
-	fill_log("node-2 filler, reclaim off", st, r);
+	fill_in_memcg(_metadata, self, "caps=user,migration", "max",
+		      overfill_len(), "node-2 filler, reclaim off", &run);
 	printf("# memcg pgscan %lld pgsteal %lld\n", memcg_stat(self, "pgscan"),
 	       memcg_stat(self, "pgsteal"));
-	EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	EXPECT_EQ(0, r->done);
-	EXPECT_EQ(0, node_vmstat(SPM_NID, "nr_vmscan_write") - w);
+	EXPECT_TRUE(WIFSIGNALED(run.st) && WTERMSIG(run.st) == SIGKILL);
+	EXPECT_EQ(0, run.r->done);
+	EXPECT_EQ(0, run.writes);
 	EXPECT_EQ(0, memcg_stat(self, "pgsteal"));
-	EXPECT_GE(1024, swap_used_kb() - sw);
-	munmap(r, PAGE);
+	EXPECT_GE(1024, run.swap_kb);
+	munmap(run.r, PAGE);
 }
 
 TEST_F_TIMEOUT(reclaim, memcg_reclaim_swaps_node2_pages, 120)
 {
-	struct fill_result *r = shared_page();
-	struct fill_arg fa = { .len = 64UL << 20, .res = r };
-	long long w;
-	int st;
+	struct fill_run run;
 
-	ASSERT_NE(NULL, r);
-	ASSERT_EQ(0, owner_load("caps=user,reclaim,migration"));
-	make_memcg(_metadata, self, "32M");
-	fa.cg = self->cg;
-	w = node_vmstat(SPM_NID, "nr_vmscan_write");
-	st = run_child(filler, &fa);
-	fill_log("64 MiB node-2 filler in a 32 MiB memcg, reclaim on", st, r);
+	fill_in_memcg(_metadata, self, "caps=user,reclaim,migration", "32M",
+		      64UL << 20,
+		      "64 MiB node-2 filler in a 32 MiB memcg, reclaim on", &run);
 	printf("# memcg events: max %lld oom_kill %lld; pgsteal_direct %lld; node 2 nr_vmscan_write %+lld\n",
 	       memcg_event(self, "max"), memcg_event(self, "oom_kill"),
-	       memcg_stat(self, "pgsteal_direct"),
-	       node_vmstat(SPM_NID, "nr_vmscan_write") - w);
-	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	EXPECT_EQ(1, r->done);
-	EXPECT_EQ(0, r->bad);
-	EXPECT_EQ(0, r->elsewhere);
-	EXPECT_LE(16 << 10, r->swap_kb);
-	EXPECT_LE(4096, node_vmstat(SPM_NID, "nr_vmscan_write") - w);
+	       memcg_stat(self, "pgsteal_direct"), run.writes);
+	EXPECT_TRUE(WIFEXITED(run.st) && WEXITSTATUS(run.st) == 0);
+	EXPECT_EQ(1, run.r->done);
+	EXPECT_EQ(0, run.r->bad);
+	EXPECT_EQ(0, run.r->elsewhere);
+	EXPECT_LE(16 << 10, run.r->swap_kb);
+	EXPECT_LE(4096, run.writes);
 	EXPECT_LE(4096, memcg_stat(self, "pgsteal_direct"));
 	EXPECT_EQ(0, memcg_event(self, "oom_kill"));
-	munmap(r, PAGE);
+	munmap(run.r, PAGE);
 }
 
 TEST_F_TIMEOUT(reclaim, memcg_without_reclaim_cap_ooms, 120)
 {
-	struct fill_result *r = shared_page();
-	struct fill_arg fa = { .len = 64UL << 20, .res = r };
-	long long w;
-	int st;
+	struct fill_run run;
 
-	ASSERT_NE(NULL, r);
-	ASSERT_EQ(0, owner_load("caps=user,migration"));
-	make_memcg(_metadata, self, "32M");
-	fa.cg = self->cg;
-	w = node_vmstat(SPM_NID, "nr_vmscan_write");
-	st = run_child(filler, &fa);
-	fill_log("64 MiB node-2 filler in a 32 MiB memcg, reclaim off", st, r);
+	fill_in_memcg(_metadata, self, "caps=user,migration", "32M",
+		      64UL << 20,
+		      "64 MiB node-2 filler in a 32 MiB memcg, reclaim off", &run);
 	printf("# memcg events: max %lld oom %lld oom_kill %lld; pgscan %lld pgsteal %lld\n",
 	       memcg_event(self, "max"), memcg_event(self, "oom"),
 	       memcg_event(self, "oom_kill"), memcg_stat(self, "pgscan"),
 	       memcg_stat(self, "pgsteal"));
-	EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	EXPECT_EQ(0, r->done);
+	EXPECT_TRUE(WIFSIGNALED(run.st) && WTERMSIG(run.st) == SIGKILL);
+	EXPECT_EQ(0, run.r->done);
 	EXPECT_LE(1, memcg_event(self, "oom_kill"));
-	EXPECT_EQ(0, node_vmstat(SPM_NID, "nr_vmscan_write") - w);
-	munmap(r, PAGE);
+	EXPECT_EQ(0, run.writes);
+	munmap(run.r, PAGE);
 }
 
 TEST_HARNESS_MAIN

@@ -66,7 +66,7 @@ static void fragment_node2(struct __test_metadata *_metadata,
 	long long free_kb = spm_node_meminfo(SPM_NID, "MemFree");
 	long i;
 
-	self->leave_kb = zone_field(SPM_NID, "high") * (PAGE / 1024) + MARGIN_KB;
+	self->leave_kb = spm_zoneinfo_sum(SPM_NID, "high") * (PAGE / 1024) + MARGIN_KB;
 	ASSERT_LT(self->leave_kb * 4, free_kb);
 	self->len = ((size_t)(free_kb - self->leave_kb) << 10) & ~((2UL << 20) - 1);
 	self->n = self->len / PAGE;

@@ -334,7 +334,7 @@ TEST_F_TIMEOUT(mig, offline_a_node2_block_moves_data_within_node2, 180)
  */
 TEST_F_TIMEOUT(mig, offline_a_full_node2_block_spills_to_sysram, 300)
 {
-	long long leave = zone_field(SPM_NID, "high") * (PAGE / 1024) + (16 << 10);
+	long long leave = spm_zoneinfo_sum(SPM_NID, "high") * (PAGE / 1024) + (16 << 10);
 	size_t len = ((size_t)(spm_node_meminfo(SPM_NID, "MemFree") - leave) << 10) &
 		     ~((2UL << 20) - 1);
 	struct offline_result res;
