@@ -375,7 +375,7 @@ static void fill_in_memcg(struct __test_metadata *_metadata,
  * The filler runs in a memcg without a limit, only for its memory.stat:
  * pgsteal_kswapd tells kswapd's work from direct reclaim's.
  */
-TEST_F_TIMEOUT(reclaim, overfilled_node2_is_reclaimed_by_kswapd, 180)
+TEST_F_TIMEOUT(reclaim, overfilled_node2_is_reclaimed_by_kswapd, 480)
 {
 	size_t len = overfill_len();
 	struct fill_run run;

@@ -163,7 +163,7 @@ FIXTURE_TEARDOWN(race)
 	owner_unload();
 }
 
-TEST_F_TIMEOUT(race, services_under_load_keep_data_intact, 180)
+TEST_F_TIMEOUT(race, services_under_load_keep_data_intact, 300)
 {
 	struct service_stats s = { 0 };
 	long long out = node_vmstat(SPM_NID, "nr_vmscan_write");
@@ -177,6 +177,9 @@ TEST_F_TIMEOUT(race, services_under_load_keep_data_intact, 180)
 					    &workers[i]));
 	ASSERT_EQ(0, pthread_create(&svc, NULL, service_fn, &s));
 	sleep(SECONDS);
+	/* A slow (debug) kernel: let every service run a few rounds. */
+	for (i = 0; i < 150 && (s.compactions < 3 || s.moves < 3); i++)
+		sleep(1);
 	stop = 1;
 	pthread_join(svc, NULL);
 	for (i = 0; i < NWORKERS; i++) {
