@@ -387,19 +387,6 @@ static void print_cram(const char *phase)
 	}
 }
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
-}
-
 static void join_cgroup(void)
 {
 	char path[512], pid[32];
@@ -408,7 +395,7 @@ static void join_cgroup(void)
 		die(o.cgroup);
 	snprintf(path, sizeof(path), "%s/cgroup.procs", o.cgroup);
 	snprintf(pid, sizeof(pid), "%d", getpid());
-	errno = -write_str(path, pid);
+	errno = -spm_write_file(path, pid);
 	if (errno)
 		die(path);
 }
@@ -434,7 +421,7 @@ static void apply_pressure(const char *phase)
 	if (!strcmp(o.pressure, "memcg")) {
 		snprintf(path, sizeof(path), "%s/memory.reclaim", o.cgroup);
 		snprintf(buf, sizeof(buf), "%lu", o.mb << 20);
-		rc = write_str(path, buf);
+		rc = spm_write_file(path, buf);
 	} else if (!strcmp(o.pressure, "hog")) {
 		long long kb = node_free_kb(o.node);
 		size_t len = ((size_t)(kb > 0 ? kb : 0) << 10) +
@@ -725,7 +712,7 @@ int main(int argc, char **argv)
 	}
 
 	if (o.rescan) {
-		int rc = write_str(CRAM_SYSFS "/rescan", "1");
+		int rc = spm_write_file(CRAM_SYSFS "/rescan", "1");
 
 		printf("rescan.rc=%s\n", rc ? strerror(-rc) : "ok");
 		print_nodes("rescan");

@@ -25,3 +25,21 @@ v() { printf '%s\n' "$OUT" | sed -n "s/^$1=//p" | tail -1; }
 milli() { local r=${1/./}; echo $((10#${r:-0})); }
 # within5 DESC EXPECTED ACTUAL: ACTUAL within 5% of EXPECTED
 within5() { tap_between "$1" $(($2 * 95 / 100)) $(($2 * 105 / 100)) "$3"; }
+# load_paused FILE ARGS: start "spm-cram-load -P ARGS" in the background
+# (output in FILE, pid in $pid) and wait until it has demoted and paused;
+# its output so far is in $OUT. kill -USR1 $pid lets it go on.
+load_paused() {
+	local f=$1 i
+	shift
+	spm-cram-load -P "$@" > "$f" 2>&1 &
+	pid=$!
+	for i in $(seq 600); do
+		grep -q '^paused=' "$f" && break
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.5
+	done
+	OUT=$(cat "$f")
+}
+# zram swap on and off (tools/guest/spm-setup-swap)
+swap_on() { spm-setup-swap >/dev/null; }
+swap_off() { spm-setup-swap --off; }

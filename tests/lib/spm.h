@@ -7,6 +7,7 @@
  *   spm_node_present_kb(n)   memory present on node n (all zones, /proc/zoneinfo), in KiB
  *   spm_zoneinfo_sum(n, key) a /proc/zoneinfo field summed over node n's zones, in pages
  *   spm_read_file(path, buf) read a small sysfs/proc file, trailing newline removed
+ *   spm_write_file(path, s)   one write(2) of s; 0 or -errno
  *   spm_nodelist_parse(s)    "0-2,5" -> bit mask of nodes (nodes < 64)
  *   spm_sysfs_nodemask(name) mask of /sys/devices/system/node/<name> (online, has_memory, ...)
  *   spm_touch(p, len)        write one byte per page so every page is faulted in
@@ -21,6 +22,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +131,21 @@ static inline int spm_read_file(const char *path, char *buf, size_t size)
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
 		buf[--n] = '\0';
 	return (int)n;
+}
+
+/* One write(2) of str; 0 or -errno. */
+static inline int spm_write_file(const char *path, const char *str)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, str, strlen(str));
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	return err;
 }
 
 /* Parse a kernel node list ("0-2,5", "" = empty) into a mask; -1 on error. */

@@ -241,21 +241,6 @@ static inline void spm_snap_log(const char *what, const struct spm_snap *a,
 
 /* ------------------------------------------------------------------ */
 
-/* One write(2) of str; 0 or -errno. */
-static inline int spm_write_file(const char *path, const char *str)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-	int err;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, str, strlen(str));
-	err = n < 0 ? -errno : 0;
-	close(fd);
-	return err;
-}
-
 static inline int spm_writef(const char *path, const char *fmt, ...)
 {
 	char buf[256];

@@ -37,14 +37,7 @@ tap_is "nothing on node 2" 0 "$(v final.node2)"
 
 # Unload while the workload's pages sit on node 3.
 out=/tmp/cram-pause.out
-spm-cram-load -m 16 -k 2048 -P > $out 2>&1 &
-pid=$!
-for i in $(seq 600); do
-	grep -q '^paused=' $out && break
-	kill -0 $pid 2>/dev/null || break
-	sleep 0.5
-done
-OUT=$(cat $out)
+load_paused $out -m 16 -k 2048
 held=$(v final.target)
 tap_between "paused workload holds pages on node 3" 1 "$(v pages)" "$held"
 tap_check "rmmod spm_cram with pages on node 3" rmmod spm_cram

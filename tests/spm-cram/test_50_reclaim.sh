@@ -8,17 +8,6 @@
 . /spm/lib/tap.sh
 . /spm/lib/cram.sh
 
-swap_on() {
-	local z=/sys/block/zram0
-	grep -q '^/dev/zram0 ' /proc/swaps && return 0
-	[ "$(cat $z/disksize)" = 0 ] || echo 1 > $z/reset
-	echo 256M > $z/disksize && mkswap /dev/zram0 >/dev/null && swapon /dev/zram0
-}
-swap_off() {
-	grep -q '^/dev/zram0 ' /proc/swaps || return 0
-	swapoff /dev/zram0 && echo 1 > /sys/block/zram0/reset
-}
-
 tap_plan 19
 
 cram_prepare && swap_off && cram_module ||
@@ -31,14 +20,7 @@ swap_off
 
 # Demote without swap (all of it goes to node 3), then add swap.
 out=/tmp/cram-reclaim.out
-spm-cram-load -m 16 -k 2048 -P > $out 2>&1 &
-pid=$!
-for i in $(seq 600); do
-	grep -q '^paused=' $out && break
-	kill -0 $pid 2>/dev/null || break
-	sleep 0.5
-done
-OUT=$(cat $out)
+load_paused $out -m 16 -k 2048
 held=$(v final.target)
 tap_between "paused workload holds pages on node 3" $(($(v pages) * 90 / 100)) "$(v pages)" "$held"
 tap_check "zram swap on" swap_on
@@ -81,14 +63,7 @@ swap_off
 cram_module budget_mb=8 low_pct=50 ||
 	{ tap_fail "spm_cram budget_mb=8 low_pct=50"; tap_done; }
 high=$(cat $C/high_watermark_bytes)
-spm-cram-load -m 16 -k 2048 -g /sys/fs/cgroup/spm-cram-a -P > $out 2>&1 &
-pid=$!
-for i in $(seq 600); do
-	grep -q '^paused=' $out && break
-	kill -0 $pid 2>/dev/null || break
-	sleep 0.5
-done
-OUT=$(cat $out)
+load_paused $out -m 16 -k 2048 -g /sys/fs/cgroup/spm-cram-a
 held=$(v final.target)
 tap_between "A: throttled at the high watermark" 1 1000000000 "$(v final.cram.throttled)"
 tap_between "A: holds node 3 up to the high watermark" $((high * 9 / 10)) "$high" \
