@@ -206,20 +206,43 @@ TEST(meminfo_available_excludes_spm_free_memory)
 	EXPECT_LT(memfree - spm_free - 256 * 1024, avail);
 }
 
-TEST(mems_allowed_shows_the_cpuset)
+static const char *mems_allowed_list(char *buf, size_t len)
 {
-	char buf[4096], *p;
+	char *p;
 
-	ASSERT_LT(0, spm_read_file("/proc/self/status", buf, sizeof(buf)));
+	if (spm_read_file("/proc/self/status", buf, len) <= 0)
+		return "";
 	p = strstr(buf, "Mems_allowed_list:");
-	ASSERT_NE(NULL, p);
+	if (!p)
+		return "";
 	p += strlen("Mems_allowed_list:");
 	while (*p == ' ' || *p == '\t')
 		p++;
-	/* The root cpuset allows every memory node, SPM nodes included. */
-	EXPECT_EQ(0, strncmp(p, "0-2\n", 4)) {
-		TH_LOG("Mems_allowed_list: %.16s", p);
+	return p;
+}
+
+/*
+ * The root cpuset allows every memory node; Mems_allowed shows the SPM
+ * node only while it permits user placement.
+ */
+TEST(mems_allowed_shows_the_usable_nodes)
+{
+	int saved = spm_allow_user_get(2);
+	char buf[4096];
+	const char *p;
+
+	ASSERT_LE(0, saved);
+	ASSERT_EQ(0, spm_allow_user_set(2, 0));
+	p = mems_allowed_list(buf, sizeof(buf));
+	EXPECT_EQ(0, strncmp(p, "0-1\n", 4)) {
+		TH_LOG("allow_user 0: Mems_allowed_list: %.16s", p);
 	}
+	ASSERT_EQ(0, spm_allow_user_set(2, 1));
+	p = mems_allowed_list(buf, sizeof(buf));
+	EXPECT_EQ(0, strncmp(p, "0-2\n", 4)) {
+		TH_LOG("allow_user 1: Mems_allowed_list: %.16s", p);
+	}
+	spm_allow_user_set(2, saved);
 }
 
 /* ------------------------------------------------------------------ */
