@@ -26,27 +26,6 @@
 #define LEN (16UL << 20)
 #define MAXNODE 64
 
-static unsigned long nmask(int a, int b, int c)
-{
-	unsigned long m = 0;
-
-	if (a >= 0)
-		m |= 1UL << a;
-	if (b >= 0)
-		m |= 1UL << b;
-	if (c >= 0)
-		m |= 1UL << c;
-	return m;
-}
-
-static char *map_anon(size_t len)
-{
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
 /* The numa_maps line of the mapping that starts at p. */
 static int numa_maps_line(void *p, char *out, size_t size)
 {
@@ -98,11 +77,11 @@ FIXTURE_TEARDOWN(pol)
 
 TEST_F(pol, bind_denied_without_allow_user)
 {
-	unsigned long m = nmask(self->nid, -1, -1);
-	unsigned long m2 = nmask(1, self->nid, -1);
+	unsigned long m = spm_nodes_mask(self->nid, -1, -1);
+	unsigned long m2 = spm_nodes_mask(1, self->nid, -1);
 	long counts[SPM_MAXN + 1];
 	int mode = -1;
-	char *p = map_anon(LEN);
+	char *p = spm_anon(LEN);
 
 	ASSERT_NE(NULL, p);
 	ASSERT_EQ(0, spm_allow_user_set(self->nid, 0));
@@ -131,12 +110,12 @@ TEST_F(pol, bind_denied_without_allow_user)
 
 TEST_F(pol, mbind_bind_allowed_lands_on_spm)
 {
-	unsigned long m = nmask(self->nid, -1, -1), got = 0;
+	unsigned long m = spm_nodes_mask(self->nid, -1, -1), got = 0;
 	long counts[SPM_MAXN + 1];
 	struct spm_snap a, b;
 	char line[1024], want[32];
 	int node = -1, mode = -1;
-	char *p = map_anon(LEN);
+	char *p = spm_anon(LEN);
 
 	ASSERT_NE(NULL, p);
 	ASSERT_EQ(0, spm_allow_user_set(self->nid, 1));
@@ -171,7 +150,7 @@ TEST_F(pol, mbind_bind_allowed_lands_on_spm)
 
 TEST_F(pol, set_mempolicy_bind_allowed_lands_on_spm)
 {
-	unsigned long m = nmask(self->nid, -1, -1);
+	unsigned long m = spm_nodes_mask(self->nid, -1, -1);
 	long counts[SPM_MAXN + 1];
 	char *p;
 
@@ -179,7 +158,7 @@ TEST_F(pol, set_mempolicy_bind_allowed_lands_on_spm)
 	ASSERT_EQ(0, spm_set_mempolicy(MPOL_BIND, &m, MAXNODE)) {
 		TH_LOG("set_mempolicy: %s", strerror(errno));
 	}
-	p = map_anon(LEN);
+	p = spm_anon(LEN);
 	ASSERT_NE(NULL, p);
 	spm_fill(p, LEN, 3);
 	ASSERT_EQ((long)(LEN / 4096), spm_count_pages(p, LEN, counts));
@@ -191,9 +170,9 @@ TEST_F(pol, set_mempolicy_bind_allowed_lands_on_spm)
 
 TEST_F(pol, bind_sysram_and_spm_stays_inside_the_mask)
 {
-	unsigned long m = nmask(1, self->nid, -1);
+	unsigned long m = spm_nodes_mask(1, self->nid, -1);
 	long counts[SPM_MAXN + 1];
-	char *p = map_anon(LEN);
+	char *p = spm_anon(LEN);
 
 	ASSERT_NE(NULL, p);
 	ASSERT_EQ(0, spm_allow_user_set(self->nid, 1));
@@ -207,8 +186,8 @@ TEST_F(pol, bind_sysram_and_spm_stays_inside_the_mask)
 
 TEST_F(pol, revoking_allow_user_refuses_new_binds)
 {
-	unsigned long m = nmask(self->nid, -1, -1);
-	char *p = map_anon(LEN), *q = map_anon(LEN);
+	unsigned long m = spm_nodes_mask(self->nid, -1, -1);
+	char *p = spm_anon(LEN), *q = spm_anon(LEN);
 
 	ASSERT_NE(NULL, p);
 	ASSERT_NE(NULL, q);
@@ -226,7 +205,7 @@ TEST_F(pol, revoking_allow_user_refuses_new_binds)
 /* tmpfs: an mbind() on the shared mapping is an explicit request ... */
 TEST_F(pol, shared_mapping_mbind_allowed_lands_on_spm)
 {
-	unsigned long m = nmask(self->nid, -1, -1);
+	unsigned long m = spm_nodes_mask(self->nid, -1, -1);
 	long counts[SPM_MAXN + 1];
 	struct spm_snap a, b;
 	int fd = memfd_create("spm-shm", 0);
@@ -258,7 +237,7 @@ TEST_F(pol, shared_mapping_mbind_allowed_lands_on_spm)
  */
 TEST_F(pol, tmpfs_write_under_task_bind_follows_it)
 {
-	unsigned long m = nmask(self->nid, -1, -1);
+	unsigned long m = spm_nodes_mask(self->nid, -1, -1);
 	long counts[SPM_MAXN + 1];
 	struct spm_snap a, b;
 	int fd = memfd_create("spm-write", 0);
@@ -274,7 +253,7 @@ TEST_F(pol, tmpfs_write_under_task_bind_follows_it)
 	for (off = 0; off < LEN; off += SZ_1M)
 		ASSERT_EQ((ssize_t)SZ_1M, pwrite(fd, buf, SZ_1M, off));
 	/* The same task's anonymous memory does follow its policy. */
-	anon = map_anon(SZ_1M);
+	anon = spm_anon(SZ_1M);
 	ASSERT_NE(NULL, anon);
 	spm_fill(anon, SZ_1M, 6);
 	spm_snap(&b);
@@ -336,14 +315,14 @@ FIXTURE_TEARDOWN(modes)
 static void spread_mode(struct __test_metadata *_metadata, int nid, int mode,
 			int use_mbind)
 {
-	unsigned long m = nmask(0, 1, nid), got = 0;
+	unsigned long m = spm_nodes_mask(0, 1, nid), got = 0;
 	long counts[SPM_MAXN + 1];
 	struct spm_snap a, b;
 	int got_mode = -1;
 	char *p;
 
 	if (use_mbind) {
-		p = map_anon(LEN);
+		p = spm_anon(LEN);
 		ASSERT_NE(NULL, p);
 		ASSERT_EQ(0, spm_mbind(p, LEN, mode, &m, MAXNODE, 0)) {
 			TH_LOG("mbind mode %d: %s", mode, strerror(errno));
@@ -354,7 +333,7 @@ static void spread_mode(struct __test_metadata *_metadata, int nid, int mode,
 			TH_LOG("set_mempolicy mode %d: %s", mode, strerror(errno));
 		}
 		ASSERT_EQ(0, spm_get_mempolicy(&got_mode, &got, MAXNODE, NULL, 0));
-		p = map_anon(LEN);
+		p = spm_anon(LEN);
 		ASSERT_NE(NULL, p);
 	}
 	EXPECT_EQ(mode, got_mode);
@@ -413,7 +392,7 @@ TEST_F(modes, preferred_many_mbind_skips_spm)
 /* MPOL_PREFERRED over {1, SPM}: the SPM node is dropped, node 1 preferred. */
 TEST_F(modes, preferred_with_spm_in_mask_prefers_sysram)
 {
-	unsigned long m = nmask(1, self->nid, -1), got = 0;
+	unsigned long m = spm_nodes_mask(1, self->nid, -1), got = 0;
 	long counts[SPM_MAXN + 1];
 	int mode = -1;
 	char *p;
@@ -424,7 +403,7 @@ TEST_F(modes, preferred_with_spm_in_mask_prefers_sysram)
 	ASSERT_EQ(0, spm_get_mempolicy(&mode, &got, MAXNODE, NULL, 0));
 	EXPECT_EQ(MPOL_PREFERRED, mode);
 	EXPECT_EQ(0, got & (1UL << self->nid));
-	p = map_anon(LEN);
+	p = spm_anon(LEN);
 	ASSERT_NE(NULL, p);
 	spm_fill(p, LEN, 8);
 	spm_set_mempolicy(MPOL_DEFAULT, NULL, 0);
@@ -440,10 +419,10 @@ TEST_F(modes, spm_only_nodemask_is_einval)
 		MPOL_INTERLEAVE, MPOL_PREFERRED, MPOL_PREFERRED_MANY,
 		MPOL_WEIGHTED_INTERLEAVE,
 	};
-	unsigned long m = nmask(self->nid, -1, -1);
+	unsigned long m = spm_nodes_mask(self->nid, -1, -1);
 	unsigned int i;
 	int mode = -1;
-	char *p = map_anon(LEN);
+	char *p = spm_anon(LEN);
 
 	ASSERT_NE(NULL, p);
 	for (i = 0; i < sizeof(modes_) / sizeof(modes_[0]); i++) {
@@ -469,7 +448,7 @@ TEST_F(modes, spm_only_nodemask_is_einval)
 TEST_F(modes, bind_to_nodes_without_memory_is_einval)
 {
 	long long mem = spm_sysfs_nodemask("has_memory");
-	char *p = map_anon(LEN);
+	char *p = spm_anon(LEN);
 	unsigned long m;
 	int nid, tried = 0;
 

@@ -7,8 +7,6 @@
  *   PERM_A, PERM_B              the two SPM nodes of the suite's VM (2, 3)
  *   perm_save/perm_restore(s)   allow_user of both nodes
  *   perm_allow(nid, on)         nodeN/spm/allow_user, 0 or -errno
- *   perm_anon(len)              private anonymous mapping (NULL on failure)
- *   perm_counts_pid(pid, p, len, counts)  per-node page counts of another task
  *   perm_counts_str(counts)     "N0=12 N2=3" (static buffer)
  *   perm_status(pid, key, buf)  a field of /proc/<pid>/status ("Mems_allowed_list")
  *   perm_in_proc_mounts(dir)    1 when dir is a mount point in /proc/mounts
@@ -58,59 +56,6 @@ static inline void perm_restore(const struct perm_saved *s)
 		perm_allow(PERM_A, s->a);
 	if (s->b >= 0)
 		perm_allow(PERM_B, s->b);
-}
-
-static inline char *perm_anon(size_t len)
-{
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
-static inline unsigned long perm_mask(int a, int b, int c)
-{
-	unsigned long m = 0;
-
-	if (a >= 0)
-		m |= 1UL << a;
-	if (b >= 0)
-		m |= 1UL << b;
-	if (c >= 0)
-		m |= 1UL << c;
-	return m;
-}
-
-/* Per-node page counts of [p, p + len) in task pid (move_pages query). */
-static inline long perm_counts_pid(pid_t pid, void *p, size_t len, long *counts)
-{
-	long ps = spm_page_size();
-	unsigned long n = len / ps, i;
-	void **pages = calloc(n, sizeof(*pages));
-	int *status = calloc(n, sizeof(*status));
-	long ret = n;
-
-	memset(counts, 0, (SPM_MAXN + 1) * sizeof(*counts));
-	if (!pages || !status) {
-		free(pages);
-		free(status);
-		return -ENOMEM;
-	}
-	for (i = 0; i < n; i++)
-		pages[i] = (char *)p + i * ps;
-	if (spm_move_pages(pid, n, pages, NULL, status, 0) < 0) {
-		ret = -errno;
-	} else {
-		for (i = 0; i < n; i++) {
-			if (status[i] >= 0 && status[i] < SPM_MAXN)
-				counts[status[i]]++;
-			else
-				counts[SPM_MAXN]++;
-		}
-	}
-	free(pages);
-	free(status);
-	return ret;
 }
 
 static inline const char *perm_counts_str(const long *counts)

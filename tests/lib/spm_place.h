@@ -17,6 +17,9 @@
  *   spm_count_pages(p, len, counts)  per-node page counts of a range (move_pages
  *                               query, nodes = NULL); pages not present count in
  *                               counts[SPM_MAXN]
+ *   spm_count_pages_pid(pid, p, len, counts)  the same in another task
+ *   spm_nodes_mask(a, b, c)     nodemask of up to three nodes (-1: none)
+ *   spm_anon(len)               private anonymous mapping, NULL on failure
  *   spm_fill/spm_verify(p, len, seed)  a per-page pattern (two words a page)
  *   spm_squeeze(nid, leave_kb)  fill node nid with a tmpfs file bound to it
  *                               (mpol=bind) until about leave_kb remain free:
@@ -350,11 +353,13 @@ static inline long long spm_meminfo(const char *key)
 /* ------------------------------------------------------------------ */
 
 /*
- * Count the pages of [p, p + len) per node with the move_pages() query.
- * counts[] has SPM_MAXN + 1 slots; the last one collects pages that are not
- * present or report an error. Returns the number of pages or -errno.
+ * Count the pages of [p, p + len) of task pid (0: this one) per node with
+ * the move_pages() query. counts[] has SPM_MAXN + 1 slots; the last one
+ * collects pages that are not present or report an error. Returns the
+ * number of pages or -errno.
  */
-static inline long spm_count_pages(void *p, size_t len, long *counts)
+static inline long spm_count_pages_pid(pid_t pid, void *p, size_t len,
+				       long *counts)
 {
 	const unsigned long chunk = 8192;
 	long ps = spm_page_size();
@@ -373,7 +378,7 @@ static inline long spm_count_pages(void *p, size_t len, long *counts)
 
 		for (i = 0; i < m; i++)
 			pages[i] = (char *)p + (done + i) * ps;
-		if (spm_move_pages(0, m, pages, NULL, status, 0) < 0) {
+		if (spm_move_pages(pid, m, pages, NULL, status, 0) < 0) {
 			int err = errno;
 
 			free(pages);
@@ -390,6 +395,34 @@ static inline long spm_count_pages(void *p, size_t len, long *counts)
 	free(pages);
 	free(status);
 	return n;
+}
+
+static inline long spm_count_pages(void *p, size_t len, long *counts)
+{
+	return spm_count_pages_pid(0, p, len, counts);
+}
+
+/* The nodemask of nodes a, b and c; a negative one is left out. */
+static inline unsigned long spm_nodes_mask(int a, int b, int c)
+{
+	unsigned long m = 0;
+
+	if (a >= 0)
+		m |= 1UL << a;
+	if (b >= 0)
+		m |= 1UL << b;
+	if (c >= 0)
+		m |= 1UL << c;
+	return m;
+}
+
+/* A private anonymous mapping (not faulted in), or NULL. */
+static inline char *spm_anon(size_t len)
+{
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
 }
 
 static inline long spm_count_in(const long *counts, long long mask)

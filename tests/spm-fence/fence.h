@@ -1,16 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers of the spm-fence suite (guest side), on top of spm_place.h.
+ * Helpers of the spm-fence suite (guest side), on top of spm_owner.h
+ * (owner_load/unload/get/put/param) and spm_place.h.
  *
  * Node 2 is SPM from boot; each test loads drivers/spm_test_owner with the
  * write_fence capability (and user, migration so that it can place pages
  * there) and unloads it when done.
  *
- *   owner_load(params)       finit_module() of spm_test_owner.ko: 0 or -errno
- *   owner_unload()           delete_module(): 0 or -errno
- *   owner_get(name)          a debugfs file of the module, as a number
- *   owner_put(name, str)     one write to a debugfs file: 0 or -errno
- *   owner_param(name, str)   one write to /sys/module/spm_test_owner/parameters/
  *   wf()                     the write_fault counter; wf_reset() zeroes it
  *   fenced_private(len)      private anonymous memory (no THP) filled with
  *                            the pattern on SysRAM and moved to node 2
@@ -34,64 +30,13 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/resource.h>
-#include <sys/utsname.h>
-#include "spm_place.h"
+#include "spm_owner.h"
 
-#define OWNER		"spm_test_owner"
-#define OWNER_DBG	"/sys/kernel/debug/" OWNER
-#define OWNER_PARAM	"/sys/module/" OWNER "/parameters"
 #define SPM_NID		2
 #define PAGE		4096UL
 
 /* The capabilities every test of the suite starts from. */
 #define FENCE_CAPS	"caps=user,reclaim,migration,write_fence"
-
-static inline int owner_load(const char *params)
-{
-	char path[256];
-	struct utsname u;
-	int fd, ret = 0;
-
-	uname(&u);
-	snprintf(path, sizeof(path), "/lib/modules/%s/extra/" OWNER ".ko",
-		 u.release);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (syscall(SYS_finit_module, fd, params, 0))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static inline int owner_unload(void)
-{
-	return syscall(SYS_delete_module, OWNER, O_NONBLOCK) ? -errno : 0;
-}
-
-static inline long long owner_get(const char *name)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), OWNER_DBG "/%s", name);
-	return spm_read_ll(path);
-}
-
-static inline int owner_put(const char *name, const char *str)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), OWNER_DBG "/%s", name);
-	return spm_write_file(path, str);
-}
-
-static inline int owner_param(const char *name, const char *str)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), OWNER_PARAM "/%s", name);
-	return spm_write_file(path, str);
-}
 
 static inline long long wf(void)
 {
@@ -230,36 +175,43 @@ static inline void fence_guard_install(void)
 	signal(SIGALRM, fence_on_alarm);
 }
 
+/*
+ * The guarded functions below call sigsetjmp(fence_bus_jmp) themselves (it
+ * must be in a frame that is still live when the handler jumps), then
+ * guard_arm() before the accesses and guard_disarm() on either way out.
+ */
+static inline void guard_arm(void)
+{
+	fence_guard_install();
+	fence_bus_armed = 1;
+	alarm(20);
+}
+
+static inline int guard_disarm(int ret)
+{
+	alarm(0);
+	fence_bus_armed = 0;
+	return ret;
+}
+
 /* One 64-bit store: 0, or SIGBUS if it raised one (the store did not happen). */
 static inline int guard_write64(volatile uint64_t *w, uint64_t v)
 {
-	fence_guard_install();
-	if (sigsetjmp(fence_bus_jmp, 1)) {
-		alarm(0);
-		return SIGBUS;
-	}
-	fence_bus_armed = 1;
-	alarm(20);
+	if (sigsetjmp(fence_bus_jmp, 1))
+		return guard_disarm(SIGBUS);
+	guard_arm();
 	*w = v;
-	alarm(0);
-	fence_bus_armed = 0;
-	return 0;
+	return guard_disarm(0);
 }
 
 /* spm_fill(p, len, seed): 0, or SIGBUS (the fill stopped there). */
 static inline int guard_fill(void *p, size_t len, uint64_t seed)
 {
-	fence_guard_install();
-	if (sigsetjmp(fence_bus_jmp, 1)) {
-		alarm(0);
-		return SIGBUS;
-	}
-	fence_bus_armed = 1;
-	alarm(20);
+	if (sigsetjmp(fence_bus_jmp, 1))
+		return guard_disarm(SIGBUS);
+	guard_arm();
 	spm_fill(p, len, seed);
-	alarm(0);
-	fence_bus_armed = 0;
-	return 0;
+	return guard_disarm(0);
 }
 
 /* Read one byte of every page (maps page cache): 0, or SIGBUS. */
@@ -268,19 +220,13 @@ static inline int guard_read_touch(const void *p, size_t len)
 	static volatile size_t off;
 	volatile char sink;
 
-	fence_guard_install();
-	if (sigsetjmp(fence_bus_jmp, 1)) {
-		alarm(0);
-		return SIGBUS;
-	}
-	fence_bus_armed = 1;
-	alarm(20);
+	if (sigsetjmp(fence_bus_jmp, 1))
+		return guard_disarm(SIGBUS);
+	guard_arm();
 	for (off = 0; off < len; off += PAGE)
 		sink = ((const volatile char *)p)[off];
 	(void)sink;
-	alarm(0);
-	fence_bus_armed = 0;
-	return 0;
+	return guard_disarm(0);
 }
 
 /* The second word of page i of p (the pattern uses words 0 and 256). */
@@ -295,21 +241,16 @@ static inline int guard_mark_pages(void *p, unsigned long npages, uint64_t v,
 {
 	static volatile unsigned long i;
 
-	fence_guard_install();
 	i = 0;
 	if (sigsetjmp(fence_bus_jmp, 1)) {
-		alarm(0);
 		*done = i;
-		return SIGBUS;
+		return guard_disarm(SIGBUS);
 	}
-	fence_bus_armed = 1;
-	alarm(20);
+	guard_arm();
 	for (i = 0; i < npages; i++)
 		*word1(p, i) = v + i;
-	alarm(0);
-	fence_bus_armed = 0;
 	*done = i;
-	return 0;
+	return guard_disarm(0);
 }
 
 /* Pages whose word1 is not v + i. */

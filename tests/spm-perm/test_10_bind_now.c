@@ -76,7 +76,7 @@ static int preferred_spm(struct __test_metadata *_metadata, char *p)
 
 TEST_F(now, set_mempolicy_bind_23_withdraw_preferred)
 {
-	unsigned long m = perm_mask(PERM_A, PERM_B, -1);
+	unsigned long m = spm_nodes_mask(PERM_A, PERM_B, -1);
 	long counts[SPM_MAXN + 1];
 	char *probe, *p;
 	int pref, other;
@@ -86,14 +86,14 @@ TEST_F(now, set_mempolicy_bind_23_withdraw_preferred)
 	ASSERT_EQ(0, spm_set_mempolicy(MPOL_BIND, &m, PERM_MAXNODE)) {
 		TH_LOG("set_mempolicy(BIND {2,3}): %s", strerror(errno));
 	}
-	probe = perm_anon(SZ_1M);
+	probe = spm_anon(SZ_1M);
 	ASSERT_NE(NULL, probe);
 	pref = preferred_spm(_metadata, probe);
 	ASSERT_LE(0, pref);
 	other = pref == PERM_A ? PERM_B : PERM_A;
 
 	ASSERT_EQ(0, perm_allow(pref, 0));
-	p = perm_anon(LEN);
+	p = spm_anon(LEN);
 	ASSERT_NE(NULL, p);
 	spm_fill(p, LEN, 12);
 	ASSERT_EQ(NP(LEN), spm_count_pages(p, LEN, counts));
@@ -109,9 +109,9 @@ TEST_F(now, set_mempolicy_bind_23_withdraw_preferred)
 
 TEST_F(now, mbind_bind_23_withdraw_preferred)
 {
-	unsigned long m = perm_mask(PERM_A, PERM_B, -1);
+	unsigned long m = spm_nodes_mask(PERM_A, PERM_B, -1);
 	long counts[SPM_MAXN + 1];
-	char *p = perm_anon(SZ_1M + LEN);
+	char *p = spm_anon(SZ_1M + LEN);
 	int pref, other;
 
 	ASSERT_NE(NULL, p);
@@ -141,7 +141,7 @@ TEST_F(now, mbind_bind_23_withdraw_preferred)
 /* Explicitly node 2 withdrawn (the brief's case), whichever is preferred. */
 TEST_F(now, bind_23_withdraw_node2_nothing_on_2)
 {
-	unsigned long m = perm_mask(PERM_A, PERM_B, -1);
+	unsigned long m = spm_nodes_mask(PERM_A, PERM_B, -1);
 	long counts[SPM_MAXN + 1];
 	char *p;
 
@@ -149,7 +149,7 @@ TEST_F(now, bind_23_withdraw_node2_nothing_on_2)
 	ASSERT_EQ(0, perm_allow(PERM_B, 1));
 	ASSERT_EQ(0, spm_set_mempolicy(MPOL_BIND, &m, PERM_MAXNODE));
 	ASSERT_EQ(0, perm_allow(PERM_A, 0));
-	p = perm_anon(LEN);
+	p = spm_anon(LEN);
 	ASSERT_NE(NULL, p);
 	spm_fill(p, LEN, 14);
 	ASSERT_EQ(NP(LEN), spm_count_pages(p, LEN, counts));
@@ -161,7 +161,7 @@ TEST_F(now, bind_23_withdraw_node2_nothing_on_2)
 
 TEST_F(now, bind_23_both_withdrawn_lands_on_sysram)
 {
-	unsigned long m = perm_mask(PERM_A, PERM_B, -1);
+	unsigned long m = spm_nodes_mask(PERM_A, PERM_B, -1);
 	long counts[SPM_MAXN + 1];
 	char *p;
 
@@ -170,7 +170,7 @@ TEST_F(now, bind_23_both_withdrawn_lands_on_sysram)
 	ASSERT_EQ(0, spm_set_mempolicy(MPOL_BIND, &m, PERM_MAXNODE));
 	ASSERT_EQ(0, perm_allow(PERM_A, 0));
 	ASSERT_EQ(0, perm_allow(PERM_B, 0));
-	p = perm_anon(LEN);
+	p = spm_anon(LEN);
 	ASSERT_NE(NULL, p);
 	spm_fill(p, LEN, 15);
 	ASSERT_EQ(NP(LEN), spm_count_pages(p, LEN, counts));
@@ -189,7 +189,7 @@ TEST_F(now, bind_single_withdrawn_lands_on_sysram)
 	for (nid = PERM_A; nid <= PERM_B; nid++) {
 		for (use_mbind = 0; use_mbind <= 1; use_mbind++) {
 			unsigned long m = 1UL << nid;
-			char *p = perm_anon(LEN);
+			char *p = spm_anon(LEN);
 
 			ASSERT_NE(NULL, p);
 			ASSERT_EQ(0, perm_allow(nid, 1));
@@ -217,7 +217,7 @@ TEST_F(now, bind_single_withdrawn_lands_on_sysram)
 /* Permission given back: the same policy uses the node again. */
 TEST_F(now, bind_23_permission_given_back)
 {
-	unsigned long m = perm_mask(PERM_A, PERM_B, -1);
+	unsigned long m = spm_nodes_mask(PERM_A, PERM_B, -1);
 	long counts[SPM_MAXN + 1];
 	char *probe, *p;
 	int pref;
@@ -225,13 +225,13 @@ TEST_F(now, bind_23_permission_given_back)
 	ASSERT_EQ(0, perm_allow(PERM_A, 1));
 	ASSERT_EQ(0, perm_allow(PERM_B, 1));
 	ASSERT_EQ(0, spm_set_mempolicy(MPOL_BIND, &m, PERM_MAXNODE));
-	probe = perm_anon(SZ_1M);
+	probe = spm_anon(SZ_1M);
 	ASSERT_NE(NULL, probe);
 	pref = preferred_spm(_metadata, probe);
 	ASSERT_LE(0, pref);
 	ASSERT_EQ(0, perm_allow(pref, 0));
 	ASSERT_EQ(0, perm_allow(pref, 1));
-	p = perm_anon(LEN);
+	p = spm_anon(LEN);
 	ASSERT_NE(NULL, p);
 	spm_fill(p, LEN, 18);
 	ASSERT_EQ(NP(LEN), spm_count_pages(p, LEN, counts));
@@ -259,7 +259,7 @@ TEST_F(now, bind_23_permission_given_back)
 static void static_rebind(struct __test_metadata *_metadata,
 			  FIXTURE_DATA(now) *self, int vma)
 {
-	unsigned long m = perm_mask(1, PERM_A, PERM_B), got = 0;
+	unsigned long m = spm_nodes_mask(1, PERM_A, PERM_B), got = 0;
 	const size_t big = 64UL << 20;
 	long counts[SPM_MAXN + 1];
 	char buf[128];
@@ -285,7 +285,7 @@ static void static_rebind(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, perm_cg_write(self->cg, "cpuset.mems", "0-2"));
 	ASSERT_EQ(0, perm_cg_enter(self->cg, 0));
 
-	p = perm_anon(big);
+	p = spm_anon(big);
 	ASSERT_NE(NULL, p);
 	if (vma) {
 		ret = spm_mbind(p, big, MPOL_BIND | MPOL_F_STATIC_NODES, &m, PERM_MAXNODE, 0);

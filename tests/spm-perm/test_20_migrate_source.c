@@ -39,8 +39,8 @@ FIXTURE_SETUP(src)
 	ASSERT_LE(0, self->saved.a);
 	ASSERT_EQ(0, perm_allow(PERM_A, 1));
 	ASSERT_EQ(0, perm_allow(PERM_B, 0));
-	self->on0 = perm_anon(LEN);
-	self->on2 = perm_anon(LEN);
+	self->on0 = spm_anon(LEN);
+	self->on2 = spm_anon(LEN);
 	ASSERT_NE(NULL, self->on0);
 	ASSERT_NE(NULL, self->on2);
 	place(_metadata, self->on0, 0, 31);
@@ -55,7 +55,7 @@ FIXTURE_TEARDOWN(src)
 
 TEST_F(src, unpermitted_source_node_is_not_eperm)
 {
-	unsigned long old = perm_mask(0, PERM_A, -1), new = perm_mask(1, -1, -1);
+	unsigned long old = spm_nodes_mask(0, PERM_A, -1), new = spm_nodes_mask(1, -1, -1);
 	long counts[SPM_MAXN + 1];
 	long ret;
 
@@ -79,7 +79,7 @@ TEST_F(src, unpermitted_source_node_is_not_eperm)
 /* Another process's pages, as migratepages(8) does it. */
 TEST_F(src, unpermitted_source_node_other_task)
 {
-	unsigned long old = perm_mask(0, PERM_A, -1), new = perm_mask(1, -1, -1);
+	unsigned long old = spm_nodes_mask(0, PERM_A, -1), new = spm_nodes_mask(1, -1, -1);
 	long counts[SPM_MAXN + 1];
 	int go[2], done[2];
 	pid_t pid;
@@ -106,10 +106,10 @@ TEST_F(src, unpermitted_source_node_other_task)
 	TH_LOG("migrate_pages(child, {0,2} -> {1}): %ld (%s)", ret,
 	       ret < 0 ? strerror(errno) : "ok");
 	EXPECT_LE(0, ret);
-	ASSERT_EQ(NPAGES, perm_counts_pid(pid, self->on0, LEN, counts));
+	ASSERT_EQ(NPAGES, spm_count_pages_pid(pid, self->on0, LEN, counts));
 	TH_LOG("child's node-0 pages: %s", perm_counts_str(counts));
 	EXPECT_EQ(NPAGES, counts[1]);
-	ASSERT_EQ(NPAGES, perm_counts_pid(pid, self->on2, LEN, counts));
+	ASSERT_EQ(NPAGES, spm_count_pages_pid(pid, self->on2, LEN, counts));
 	TH_LOG("child's node-2 pages: %s", perm_counts_str(counts));
 	EXPECT_EQ(NPAGES, counts[PERM_A]);
 	EXPECT_EQ(1, write(go[1], "g", 1));
@@ -124,8 +124,8 @@ TEST_F(src, unpermitted_source_node_other_task)
  */
 TEST_F(src, unpermitted_target_node_is_eperm)
 {
-	unsigned long old = perm_mask(0, -1, -1), new2 = perm_mask(PERM_A, -1, -1);
-	unsigned long new13 = perm_mask(1, PERM_B, -1);
+	unsigned long old = spm_nodes_mask(0, -1, -1), new2 = spm_nodes_mask(PERM_A, -1, -1);
+	unsigned long new13 = spm_nodes_mask(1, PERM_B, -1);
 	long counts[SPM_MAXN + 1];
 
 	errno = 0;
@@ -143,7 +143,7 @@ TEST_F(src, unpermitted_target_node_is_eperm)
 /* Permitted target: node 0's pages move onto node 2. */
 TEST_F(src, permitted_target_node_moves)
 {
-	unsigned long old = perm_mask(0, -1, -1), new = perm_mask(PERM_A, -1, -1);
+	unsigned long old = spm_nodes_mask(0, -1, -1), new = spm_nodes_mask(PERM_A, -1, -1);
 	long counts[SPM_MAXN + 1];
 	long ret;
 

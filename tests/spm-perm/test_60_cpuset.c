@@ -74,7 +74,7 @@ static int alloc_in(const char *cg, long *out)
 		spm_write_file("/proc/self/oom_score_adj", "1000");
 		if (perm_cg_enter(cg, 0))
 			_exit(2);
-		p = perm_anon(LEN);
+		p = spm_anon(LEN);
 		if (!p)
 			_exit(3);
 		spm_fill(p, LEN, 61);

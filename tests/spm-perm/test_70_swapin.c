@@ -46,7 +46,7 @@ FIXTURE_SETUP(sw)
 		TH_LOG("spm-setup-swap failed: %d", rc);
 	}
 	ASSERT_EQ(0, perm_allow(PERM_A, 1));
-	self->p = perm_anon(LEN);
+	self->p = spm_anon(LEN);
 	ASSERT_NE(NULL, self->p);
 	if (variant->task_policy) {
 		ASSERT_EQ(0, spm_set_mempolicy(MPOL_BIND, &m, PERM_MAXNODE));

@@ -128,7 +128,7 @@ TEST_F_TIMEOUT(ksm, ksm_page_on_spm_does_not_absorb_merges, 90)
 
 		if (read(go[0], &c, 1) != 1)
 			_exit(1);
-		s = perm_anon(LEN);
+		s = spm_anon(LEN);
 		if (!s)
 			_exit(2);
 		ksm_content(s, N, 81);
@@ -141,7 +141,7 @@ TEST_F_TIMEOUT(ksm, ksm_page_on_spm_does_not_absorb_merges, 90)
 	}
 
 	/* A: 2N pages, page i == page i + N: ksmd merges them into N KSM pages. */
-	a = perm_anon(2 * LEN);
+	a = spm_anon(2 * LEN);
 	ASSERT_NE(NULL, a);
 	ksm_content(a, 2 * N, 81);
 	ASSERT_EQ(0, madvise(a, 2 * LEN, MADV_MERGEABLE));
@@ -201,7 +201,7 @@ TEST_F_TIMEOUT(ksm, ksm_page_on_spm_does_not_absorb_merges, 90)
 		same += x && x == pfn_of(getpid(), a + i * 4096UL);
 	}
 	TH_LOG("B: %d of %d pages merged into A's KSM pages", same, N);
-	ASSERT_EQ(N, perm_counts_pid(self->child, b, LEN, counts));
+	ASSERT_EQ(N, spm_count_pages_pid(self->child, b, LEN, counts));
 	TH_LOG("B's pages: %s", perm_counts_str(counts));
 	EXPECT_EQ(0, counts[PERM_A]) {
 		TH_LOG("%ld of B's pages sit on SPM node 2: B never asked for it",
@@ -222,7 +222,7 @@ TEST_F_TIMEOUT(ksm, pages_volatile_does_not_keep_spm_pages, 90)
 	ksm_log(_metadata, "before");
 	ASSERT_EQ(0, perm_allow(PERM_A, 1));
 	/* 2N pages, distinct except pairs (i, i + N): on node 2 by a permitted bind. */
-	p = perm_anon(2 * LEN);
+	p = spm_anon(2 * LEN);
 	ASSERT_NE(NULL, p);
 	ASSERT_EQ(0, spm_mbind(p, 2 * LEN, MPOL_BIND, &m, PERM_MAXNODE, 0));
 	ksm_content(p, 2 * N, 82);

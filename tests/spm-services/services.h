@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers of the spm-services suite (guest side), on top of spm_place.h:
+ * Helpers of the spm-services suite (guest side), on top of spm_owner.h
+ * (owner_load/unload/get/put/param) and spm_place.h:
  *
- *   owner_load(params)      finit_module() of spm_test_owner.ko: 0 or -errno
- *   owner_unload()          delete_module(): 0 or -errno (-ENOENT: not loaded)
- *   owner_get(name)         a debugfs file of the module, as a number
- *   owner_put(name, str)    one write to a debugfs file: 0 or -errno
+ *   owner_fence_action(a)   the module's fence_action parameter
  *   node_reclaim(nid, n)    write n to nodeN/spm/reclaim: 0 or -errno
  *   node_vmstat(nid, key)   a counter of nodeN/vmstat (-1: none), per-cpu
  *                           deltas folded first
@@ -18,64 +16,20 @@
  * pswpout or pgsteal_*.  Node counters (nr_vmscan_write: pages written out
  * by reclaim, i.e. swapped here) and memcg memory.stat events stand in.
  *
- * This header is not in tests/lib: when it changes, touch the suite's .c
- * files so that make rebuilds them.
+ * This header is not in tests/lib: make rebuilds the suite's programs when
+ * it changes (USER_DEPS has tests/\*\/\*.h).
  */
 #ifndef SPM_SERVICES_H
 #define SPM_SERVICES_H
 
-#include <sys/utsname.h>
-#include "spm_place.h"
+#include "spm_owner.h"
 
-#define OWNER "spm_test_owner"
-#define OWNER_DBG "/sys/kernel/debug/" OWNER
-#define OWNER_PARAM "/sys/module/" OWNER "/parameters"
 #define SPM_NID 2
 #define PAGE 4096UL
 
-/* Load spm_test_owner.ko with params ("caps=user,reclaim ..."); 0 or -errno. */
-static inline int owner_load(const char *params)
-{
-	char path[256];
-	struct utsname u;
-	int fd, ret = 0;
-
-	uname(&u);
-	snprintf(path, sizeof(path), "/lib/modules/%s/extra/" OWNER ".ko",
-		 u.release);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (syscall(SYS_finit_module, fd, params, 0))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static inline int owner_unload(void)
-{
-	return syscall(SYS_delete_module, OWNER, O_NONBLOCK) ? -errno : 0;
-}
-
-static inline long long owner_get(const char *name)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), OWNER_DBG "/%s", name);
-	return spm_read_ll(path);
-}
-
-static inline int owner_put(const char *name, const char *str)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), OWNER_DBG "/%s", name);
-	return spm_write_file(path, str);
-}
-
 static inline int owner_fence_action(const char *action)
 {
-	return spm_write_file(OWNER_PARAM "/fence_action", action);
+	return owner_param("fence_action", action);
 }
 
 static inline int node_reclaim(int nid, long pages)
