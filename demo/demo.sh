@@ -237,17 +237,24 @@ run "rm $WORK/big; umount $WORK"
 # ------------------------------------------------------------------------------
 step "Explicit placement: numactl --membind onto an SPM node"
 say "MPOL_BIND may name an SPM node only when its owner allows user placement (allow_user=1); otherwise EPERM."
+say "A task is told only the nodes it may use: Mems_allowed leaves node 2 out, so numactl refuses it as out of range."
 AU=$NODE/node2/spm/allow_user
 run "cat $AU"
+run "grep Mems_allowed_list /proc/self/status"
 printf '$ %s\n' "numactl --membind=2 memhog 64M"
-rc=0; out=$(numactl --membind=2 memhog 64M 2>&1) || rc=$?
+rc=0; out=$(numactl --membind=2 memhog 64M 2>&1 | head -2) || rc=$?
+printf '%s\n' "$out" | sed 's/^/    /'
+say "numactl --all skips libnuma's own check; the kernel refuses:"
+printf '$ %s\n' "numactl --all --membind=2 memhog 64M"
+rc=0; out=$(numactl --all --membind=2 memhog 64M 2>&1) || rc=$?
 printf '%s\n' "$out" | sed 's/^/    /'
 say "exit status $rc"
 case "$rc:$out" in
 [1-9]*:*"Operation not permitted"*) ok "refused with EPERM while allow_user=0" ;;
-*) fail "numactl --membind=2 with allow_user=0: exit $rc, expected EPERM" ;;
+*) fail "numactl --all --membind=2 with allow_user=0: exit $rc, expected EPERM" ;;
 esac
 run "echo 1 > $AU"
+run "grep Mems_allowed_list /proc/self/status"
 snap p0
 hold 64 "numactl --membind=2 memhog -r1000000 64M"
 snap p1
