@@ -184,7 +184,7 @@ FIXTURE_TEARDOWN(race)
 	spm_allow_user_set(SPM_NID, 0);
 }
 
-TEST_F_TIMEOUT(race, write_while_owner_comes_and_goes, 60)
+TEST_F_TIMEOUT(race, write_while_owner_comes_and_goes, 90)
 {
 	pid_t w0, w1, d, l;
 	int s0, s1, ds, ls;
@@ -212,7 +212,13 @@ TEST_F_TIMEOUT(race, write_while_owner_comes_and_goes, 60)
 	ASSERT_LE(0, d);
 	if (d == 0)
 		dense_writer(1);
+	/*
+	 * At least SECONDS, and until the owner came and went 10 times (a
+	 * debug kernel loads modules slowly), but no more than 4 x SECONDS.
+	 */
 	sleep(SECONDS);
+	for (int t = SECONDS; t < 4 * SECONDS && R->loads < 10; t++)
+		sleep(1);
 	R->stop = 1;
 	ASSERT_EQ(w0, waitpid(w0, &s0, 0));
 	ASSERT_EQ(w1, waitpid(w1, &s1, 0));
