@@ -80,13 +80,15 @@ if close "$m_off" "$m_on2" 1 2; then
 else
 	tap_fail "min_free_kbytes is not raised by onlining SPM memory" "$m_off -> $m_on2"
 fi
-# 384 MiB of free SPM memory would add about 20% of 98304 pages.
-if close "$d_off" "$d_on2" 0 2048; then
+# 384 MiB of free SPM memory would add about 20% of 98304 pages.  It may
+# go down: the memmap (and, on the debug kernel, the KASAN shadow) of the
+# hot-added memory comes from SysRAM.
+if [ -n "$d_off" ] && [ -n "$d_on2" ] && [ $((d_on2 - d_off)) -le 2048 ]; then
 	tap_ok "nr_dirty_threshold is not raised by SPM free memory ($d_off -> $d_on2)"
 else
 	tap_fail "nr_dirty_threshold is not raised by SPM free memory" "$d_off -> $d_on2 pages"
 fi
-if close "$d_on" "$d_on2" 0 2048; then
+if close "$d_on" "$d_on2" 0 4096; then
 	tap_ok "nr_dirty_threshold the same before and after the round trip"
 else
 	tap_fail "nr_dirty_threshold the same before and after the round trip" "$d_on -> $d_on2 pages"
