@@ -177,16 +177,14 @@ struct spm_snap {
 	long long v[SPM_MAXN][K_NKEYS];
 };
 
-static inline void spm_snap(struct spm_snap *s)
+/* Every node's meminfo keys into @s (K_PCP and K_USED left alone). */
+static inline void spm_snap_meminfo(struct spm_snap *s)
 {
 	char path[128], line[256], name[64];
 	long long val;
-	long long pcp[SPM_MAXN];
 	int nid, n, k;
 
 	memset(s, 0, sizeof(*s));
-	spm_stat_refresh();
-	spm_pcp_kb(pcp);
 	for (nid = 0; nid < SPM_MAXN; nid++) {
 		FILE *f;
 
@@ -202,6 +200,30 @@ static inline void spm_snap(struct spm_snap *s)
 					s->v[nid][k] = val;
 		}
 		fclose(f);
+	}
+}
+
+static inline void spm_snap(struct spm_snap *s)
+{
+	long long pcp[SPM_MAXN];
+	int nid, k;
+
+	/*
+	 * Pages drained from the per-cpu lists after the refresh would show
+	 * in "pcp" but not yet in MemFree: read the lists before and after
+	 * the counters, and take a snapshot in which they did not move.
+	 */
+	for (k = 0; k < 10; k++) {
+		long long again[SPM_MAXN];
+
+		spm_pcp_kb(pcp);
+		spm_stat_refresh();
+		spm_snap_meminfo(s);
+		spm_pcp_kb(again);
+		if (!memcmp(pcp, again, sizeof(pcp)))
+			break;
+	}
+	for (nid = 0; nid < SPM_MAXN; nid++) {
 		s->v[nid][K_PCP] = pcp[nid];
 		s->v[nid][K_USED] = s->v[nid][K_MEMUSED] - pcp[nid];
 	}

@@ -149,10 +149,17 @@ size=$(numactl --hardware | sed -n "s/^node $SPM size: \([0-9]*\) MB$/\1/p")
 want=$(( $(node_meminfo "$SPM" MemTotal) / 1024 ))
 tap_is "numactl --hardware: node $SPM size" "$want" "$size"
 
-# 11: numastat -m agrees with the node's meminfo (MemFree, within 2 MB)
+# 11: numastat -m agrees with the node's meminfo (MemFree, within 2 MB).
+# The two reads are apart in time: pages of the task killed above may still
+# be draining from the per-cpu lists, so take the first of five tries that
+# agrees.
 col=$(numastat -m 2>/dev/null | grep -c "Node $SPM")
-nsfree=$(numastat -m | awk -v s="$SPM" '$1 == "MemFree" { print int($(s + 2)) }')
-kfree=$(( $(node_meminfo "$SPM" MemFree) / 1024 ))
+for try in 1 2 3 4 5; do
+	nsfree=$(numastat -m | awk -v s="$SPM" '$1 == "MemFree" { print int($(s + 2)) }')
+	kfree=$(( $(node_meminfo "$SPM" MemFree) / 1024 ))
+	[ -n "$nsfree" ] && [ $((nsfree - kfree)) -le 2 ] && [ $((kfree - nsfree)) -le 2 ] && break
+	sleep 1
+done
 if [ -n "$col" ] && [ -n "$nsfree" ] && [ $((nsfree - kfree)) -le 2 ] && [ $((kfree - nsfree)) -le 2 ]; then
 	tap_ok "numastat -m shows node $SPM MemFree ($nsfree MB)"
 else
