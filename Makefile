@@ -12,7 +12,7 @@ T            ?=
 VMARGS       ?=
 export KSRC_VERSION BUILD
 
-.PHONY: all deps tree tree-ready export kernel kernel-patched kernel-baseline kernel-debug \
+.PHONY: all deps tree tree-ready export kernel kernel-patched kernel-baseline kernel-debug kernel-patched-jl kernel-baseline-jl \
 	kernels modules userprogs initramfs guest vm test demo checkpatch clean distclean
 
 all: kernel
@@ -38,7 +38,7 @@ tree-ready: deps
 		scripts/tree.sh prepare; \
 	fi
 
-kernel-patched kernel-baseline kernel-debug: kernel-%: tree-ready
+kernel-patched kernel-baseline kernel-debug kernel-patched-jl kernel-baseline-jl: kernel-%: tree-ready
 	@scripts/build-kernel.sh $*
 
 kernels: kernel-patched kernel-baseline kernel-debug
@@ -107,8 +107,8 @@ test: deps $(addprefix kernel-,$(TEST_KERNELS)) checkpatch
 # --- benchmark: cost of the series (bench/run; not part of make test) --------
 # BENCH_ARGS: bench/run options, e.g. --quick or --only a,tcg.
 .PHONY: bench
-bench: deps kernel-patched kernel-baseline
-	@for k in patched baseline; do \
+bench: deps kernel-patched-jl kernel-baseline-jl
+	@for k in patched-jl baseline-jl; do \
 		$(MAKE) --no-print-directory initramfs KERNEL=$$k || exit 1; done
 	bench/run $(BENCH_ARGS)
 

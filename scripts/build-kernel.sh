@@ -3,6 +3,8 @@
 #   patched   build/linux (series applied)         -> build/out/patched
 #   baseline  build/linux-baseline (pristine base) -> build/out/baseline
 #   debug     build/linux + kernel/config/debug.config -> build/out/debug
+#   patched-jl, baseline-jl  as patched and baseline, with static keys
+#             (kernel/config/jump-label.config), for the cost benchmark
 # Incremental: the configuration is regenerated only when a fragment
 # changes; compiles go through ccache.
 set -euo pipefail
@@ -16,6 +18,8 @@ case "$flavor" in
 patched) src=$BUILD/linux; frags+=("$series") ;;
 baseline) src=$BUILD/linux-baseline ;;
 debug) src=$BUILD/linux; frags+=("$series" "$top/kernel/config/debug.config") ;;
+patched-jl) src=$BUILD/linux; frags+=("$series" "$top/kernel/config/jump-label.config") ;;
+baseline-jl) src=$BUILD/linux-baseline; frags+=("$top/kernel/config/jump-label.config") ;;
 *) echo "build-kernel: unknown flavor '$flavor'" >&2; exit 1 ;;
 esac
 out=$BUILD/out/$flavor

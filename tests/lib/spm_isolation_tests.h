@@ -241,7 +241,14 @@ TEST_F_TIMEOUT(iso, anon_hog_then_oom_stays_off_spm, 240)
 	EXPECT_EQ(hog_kb / 4, r.total);
 	EXPECT_EQ(0, r.on_spm);
 	EXPECT_EQ(0, r.bad);
-	expect_spm_untouched(_metadata, self, 1024);
+	/*
+	 * Taken while the hog still pushes the machine into reclaim: the
+	 * per-CPU lists of the SPM nodes are drained and their compaction may
+	 * hold isolated free pages, which count as used (seen: 1.2 MB under
+	 * single-threaded TCG).  Every category of the hog's memory above is
+	 * still checked to be exactly zero.
+	 */
+	expect_spm_untouched(_metadata, self, 2048);
 	EXPECT_LE(hog_kb * 9 / 10, spm_nodes_delta(&self->a, &self->b, self->sysram, K_ANON));
 
 	/* Until the OOM killer ends the child: watch the SPM nodes. */
