@@ -5,6 +5,8 @@
 #   debug     build/linux + kernel/config/debug.config -> build/out/debug
 #   patched-jl, baseline-jl  as patched and baseline, with static keys
 #             (kernel/config/jump-label.config), for the cost benchmark
+# Every kernel that runs tests (patched, baseline, debug) also gets the
+# cheap detectors of kernel/config/tripwires.config; the benchmark's do not.
 # Incremental: the configuration is regenerated only when a fragment
 # changes; compiles go through ccache.
 set -euo pipefail
@@ -14,10 +16,11 @@ BUILD=${BUILD:-$top/build}
 flavor=${1:?usage: build-kernel.sh patched|baseline|debug}
 frags=("$top/kernel/config/spm.config")
 series=$top/kernel/config/series.config
+trip=$top/kernel/config/tripwires.config
 case "$flavor" in
-patched) src=$BUILD/linux; frags+=("$series") ;;
-baseline) src=$BUILD/linux-baseline ;;
-debug) src=$BUILD/linux; frags+=("$series" "$top/kernel/config/debug.config") ;;
+patched) src=$BUILD/linux; frags+=("$series" "$trip") ;;
+baseline) src=$BUILD/linux-baseline; frags+=("$trip") ;;
+debug) src=$BUILD/linux; frags+=("$series" "$trip" "$top/kernel/config/debug.config") ;;
 patched-jl) src=$BUILD/linux; frags+=("$series" "$top/kernel/config/jump-label.config") ;;
 baseline-jl) src=$BUILD/linux-baseline; frags+=("$top/kernel/config/jump-label.config") ;;
 *) echo "build-kernel: unknown flavor '$flavor'" >&2; exit 1 ;;

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The OOM killer when SPM nodes run out: a request bound to SPM node 2
+ * (permitted, no swap) that node 2 cannot satisfy must kill a task that
+ * holds memory there, never a task that never asked for SPM memory,
+ * however attractive its oom_score_adj makes it.
+ *
+ *   bystander: default policy, 32M on SysRAM, oom_score_adj 1000
+ *   hog:       binds to node 2 (task policy, or mbind of its range) and
+ *              writes 64M more than node 2 has free
+ *   -> the hog is killed (SIGKILL), the bystander lives
+ *
+ *   holder:    default policy, 96M moved to node 2 with move_pages(2),
+ *              oom_score_adj 1000
+ *   hog:       writes 32M more than node 2 has free
+ *   -> the holder is killed, and the hog then finishes on node 2 with its
+ *      data intact: a task that placed memory there itself is a candidate
+ *
+ * Without the SPM rule the bystander is the first victim: killing it frees
+ * nothing on node 2.
+ */
+#include <signal.h>
+#include <sys/wait.h>
+#include "kselftest_harness.h"
+#include "spm_perm.h"
+
+#define MB (1UL << 20)
+#define NP(len) ((long)((len) / 4096))
+
+/* What the children report through a shared page. */
+struct oom_report {
+	int ready;		/* bystander/holder: memory in place */
+	long holder_on_a;	/* holder: pages on node 2 after move_pages */
+	long hog_on_a;		/* hog (if it finishes): pages on node 2 */
+	long hog_bad;		/* hog: pages whose pattern is wrong */
+};
+
+enum { C_OK, C_POLICY, C_MAP, C_MOVE };
+enum hog_kind { HOG_TASK_POLICY, HOG_VMA_POLICY };
+
+FIXTURE(oom) {
+	struct perm_saved saved;
+	struct oom_report *r;
+	pid_t idle;		/* bystander or holder */
+	pid_t hog;
+};
+
+FIXTURE_SETUP(oom)
+{
+	perm_save(&self->saved);
+	ASSERT_LE(0, self->saved.a);
+	self->idle = self->hog = 0;
+	/* Without swap, a full node 2 cannot be reclaimed: the OOM killer. */
+	ASSERT_EQ(0, system("spm-setup-swap --off > /dev/null"));
+	ASSERT_EQ(0, perm_allow(PERM_A, 1));
+	self->r = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->r);
+	memset(self->r, 0, sizeof(*self->r));
+}
+
+FIXTURE_TEARDOWN(oom)
+{
+	if (self->hog > 0) {
+		kill(self->hog, SIGKILL);
+		waitpid(self->hog, NULL, 0);
+	}
+	if (self->idle > 0) {
+		kill(self->idle, SIGKILL);
+		waitpid(self->idle, NULL, 0);
+	}
+	perm_restore(&self->saved);
+}
+
+/* Default policy, len on SysRAM (or moved to node 2), then wait to be killed. */
+static int idle_child(struct oom_report *r, size_t len, int move_to_a)
+{
+	long counts[SPM_MAXN + 1];
+	char *p;
+
+	spm_write_file("/proc/self/oom_score_adj", "1000");
+	p = spm_anon(len);
+	if (!p)
+		return C_MAP;
+	spm_fill(p, len, 95);
+	if (move_to_a) {
+		long i, n = NP(len);
+		void **pages = calloc(n, sizeof(*pages));
+		int *nodes = calloc(n, sizeof(*nodes));
+		int *status = calloc(n, sizeof(*status));
+
+		if (!pages || !nodes || !status)
+			return C_MAP;
+		for (i = 0; i < n; i++) {
+			pages[i] = p + i * 4096;
+			nodes[i] = PERM_A;
+		}
+		if (spm_move_pages(0, n, pages, nodes, status, MPOL_MF_MOVE))
+			return C_MOVE;
+		spm_count_pages(p, len, counts);
+		r->holder_on_a = counts[PERM_A];
+	}
+	__atomic_store_n(&r->ready, 1, __ATOMIC_SEQ_CST);
+	for (;;)
+		pause();
+	return C_OK;
+}
+
+/* Bind to node 2 and write len: killed, or reports where its pages are. */
+static int hog_child(struct oom_report *r, size_t len, enum hog_kind kind)
+{
+	unsigned long m = 1UL << PERM_A;
+	long counts[SPM_MAXN + 1];
+	char *p;
+
+	if (kind == HOG_TASK_POLICY &&
+	    spm_set_mempolicy(MPOL_BIND, &m, PERM_MAXNODE))
+		return C_POLICY;
+	p = spm_anon(len);
+	if (!p)
+		return C_MAP;
+	if (kind == HOG_VMA_POLICY &&
+	    spm_mbind(p, len, MPOL_BIND, &m, PERM_MAXNODE, 0))
+		return C_POLICY;
+	spm_fill(p, len, 96);
+	r->hog_bad = spm_verify(p, len, 96);
+	spm_count_pages(p, len, counts);
+	r->hog_on_a = counts[PERM_A];
+	return C_OK;
+}
+
+static pid_t start_idle(struct __test_metadata *_metadata,
+			struct oom_report *r, size_t len, int move_to_a)
+{
+	pid_t pid;
+	int i;
+
+	fflush(stdout);
+	pid = fork();
+	if (!pid)
+		_exit(idle_child(r, len, move_to_a));
+	for (i = 0; pid > 0 && i < 600 && !__atomic_load_n(&r->ready, __ATOMIC_SEQ_CST); i++)
+		usleep(100000);
+	EXPECT_EQ(1, r->ready);
+	return pid;
+}
+
+static int run_hog(struct oom_report *r, size_t len, enum hog_kind kind,
+		   pid_t *hog)
+{
+	int status = -1;
+
+	fflush(stdout);
+	*hog = fork();
+	if (!*hog) {
+		int rc = hog_child(r, len, kind);
+
+		fflush(stdout);
+		_exit(rc);
+	}
+	if (*hog > 0 && waitpid(*hog, &status, 0) == *hog)
+		*hog = 0;
+	return status;
+}
+
+static void log_status(const char *who, int st)
+{
+	printf("# %s: %s %d\n", who, WIFSIGNALED(st) ? "killed by signal" : "exit",
+	       WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+}
+
+/*
+ * Whether pid has died within a few seconds (an OOM victim exits soon
+ * after the allocation it was killed for succeeds): 1 and its wait status,
+ * reaped, or 0 while it lives.
+ */
+static int reap_if_dead(pid_t pid, int *st)
+{
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		if (waitpid(pid, st, WNOHANG) == pid)
+			return 1;
+		usleep(100000);
+	}
+	return 0;
+}
+
+static void bystander_survives(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(oom) *self, enum hog_kind kind)
+{
+	size_t len = (size_t)spm_node_meminfo(PERM_A, "MemFree") * 1024 + 64 * MB;
+	int st, bst;
+
+	self->idle = start_idle(_metadata, self->r, 32 * MB, 0);
+	ASSERT_LT(0, self->idle);
+	ASSERT_EQ(1, self->r->ready);
+	st = run_hog(self->r, len, kind, &self->hog);
+	log_status("hog", st);
+	ASSERT_TRUE(WIFSIGNALED(st)) {
+		TH_LOG("the hog wrote %zu MiB bound to node 2 and was not killed",
+		       len >> 20);
+	}
+	EXPECT_EQ(SIGKILL, WTERMSIG(st));
+	if (reap_if_dead(self->idle, &bst)) {
+		log_status("bystander", bst);
+		self->idle = 0;
+	}
+	EXPECT_NE(0, self->idle) {
+		TH_LOG("the bystander, which holds nothing on node 2, was killed");
+	}
+}
+
+TEST_F_TIMEOUT(oom, task_policy_hog_is_killed_not_the_bystander, 240)
+{
+	bystander_survives(_metadata, self, HOG_TASK_POLICY);
+}
+
+TEST_F_TIMEOUT(oom, vma_policy_hog_is_killed_not_the_bystander, 240)
+{
+	bystander_survives(_metadata, self, HOG_VMA_POLICY);
+}
+
+TEST_F_TIMEOUT(oom, move_pages_holder_is_a_candidate, 240)
+{
+	size_t hold = 96 * MB, len;
+	int st, hst;
+
+	self->idle = start_idle(_metadata, self->r, hold, 1);
+	ASSERT_LT(0, self->idle);
+	ASSERT_EQ(1, self->r->ready);
+	printf("# holder: %ld of %ld pages on node %d\n", self->r->holder_on_a,
+	       NP(hold), PERM_A);
+	ASSERT_LT(NP(hold) * 9 / 10, self->r->holder_on_a);
+	len = (size_t)spm_node_meminfo(PERM_A, "MemFree") * 1024 + 32 * MB;
+	st = run_hog(self->r, len, HOG_TASK_POLICY, &self->hog);
+	log_status("hog", st);
+	ASSERT_TRUE(reap_if_dead(self->idle, &hst)) {
+		TH_LOG("the holder of %ld node-2 pages was not killed",
+		       self->r->holder_on_a);
+	}
+	self->idle = 0;
+	log_status("holder", hst);
+	EXPECT_TRUE(WIFSIGNALED(hst) && WTERMSIG(hst) == SIGKILL);
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(C_OK, WEXITSTATUS(st));
+	EXPECT_EQ(0, self->r->hog_bad);
+	EXPECT_EQ(NP(len), self->r->hog_on_a);
+}
+
+TEST_HARNESS_MAIN
