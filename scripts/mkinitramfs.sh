@@ -112,17 +112,27 @@ if compgen -G "$BUILD/modules/$flavor/*/*.ko" >/dev/null; then
 fi
 depmod -b "$stage" "$release"
 
-# The project's test programs and tools.
-if [ -d "$BUILD/tests" ]; then
-	cp -a "$BUILD/tests/." "$stage/spm/tests/"
-fi
+# The project's test programs and tools: for each tests/<suite>/<name>.c
+# its binary, which must be newer than the source and the headers (make
+# userprogs builds them), and each <name>.sh.  Nothing else from
+# build/tests: a binary whose source was removed or renamed must not run.
 for d in "$top"/tests/*/; do
 	suite=$(basename "$d")
 	[ "$suite" = lib ] && continue
-	for f in "$d"*.sh; do
+	for f in "$d"*.c "$d"*.sh; do
 		[ -f "$f" ] || continue
 		mkdir -p "$stage/spm/tests/$suite"
-		install -m 0755 "$f" "$stage/spm/tests/$suite/"
+		case "$f" in
+		*.sh) install -m 0755 "$f" "$stage/spm/tests/$suite/" ;;
+		*.c)
+			bin=$BUILD/tests/$suite/$(basename "$f" .c)
+			stale=$(find "$f" "$top"/tests/lib/*.h -newer "$bin" 2>/dev/null | head -1)
+			if [ ! -x "$bin" ] || [ -n "$stale" ]; then
+				echo "mkinitramfs: $bin is missing or older than ${stale:-its source}: run make userprogs" >&2
+				exit 1
+			fi
+			install -m 0755 "$bin" "$stage/spm/tests/$suite/" ;;
+		esac
 	done
 done
 if [ -d "$BUILD/bin" ]; then

@@ -3,8 +3,9 @@
  * Rule 2: migrate_pages(2) with an unpermitted SPM node among the SOURCE
  * nodes does not fail: the pages it may move move, the pages on the
  * unpermitted SPM node stay where they are, and the return value is the
- * number of pages not moved (>= 0). EPERM only when a TARGET node is an
- * SPM node that does not permit user placement.
+ * number of pages not moved: exactly those left on the skipped node.
+ * EPERM only when a TARGET node is an SPM node that does not permit user
+ * placement.
  */
 #include "kselftest_harness.h"
 #include "spm_perm.h"
@@ -63,8 +64,9 @@ TEST_F(src, unpermitted_source_node_is_not_eperm)
 	ret = spm_migrate_pages(0, PERM_MAXNODE, &old, &new);
 	TH_LOG("migrate_pages(self, {0,2} -> {1}) with node 2 unpermitted: %ld (%s)",
 	       ret, ret < 0 ? strerror(errno) : "ok");
-	EXPECT_LE(0, ret) {
-		TH_LOG("failed with %s", strerror(errno));
+	EXPECT_EQ(NPAGES, ret) {
+		TH_LOG("expected the %d pages left on node %d, got %ld (%s)",
+		       NPAGES, PERM_A, ret, ret < 0 ? strerror(errno) : "ok");
 	}
 	ASSERT_EQ(NPAGES, spm_count_pages(self->on0, LEN, counts));
 	TH_LOG("pages that were on node 0: %s", perm_counts_str(counts));
@@ -105,7 +107,8 @@ TEST_F(src, unpermitted_source_node_other_task)
 	ret = spm_migrate_pages(pid, PERM_MAXNODE, &old, &new);
 	TH_LOG("migrate_pages(child, {0,2} -> {1}): %ld (%s)", ret,
 	       ret < 0 ? strerror(errno) : "ok");
-	EXPECT_LE(0, ret);
+	/* Not moved: the child's pages on the skipped node 2. */
+	EXPECT_EQ(NPAGES, ret);
 	ASSERT_EQ(NPAGES, spm_count_pages_pid(pid, self->on0, LEN, counts));
 	TH_LOG("child's node-0 pages: %s", perm_counts_str(counts));
 	EXPECT_EQ(NPAGES, counts[1]);

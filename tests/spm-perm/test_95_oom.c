@@ -42,7 +42,8 @@ FIXTURE(oom) {
 	struct perm_saved saved;
 	struct oom_report *r;
 	pid_t idle;		/* bystander or holder */
-	pid_t hog;
+	pid_t hog;		/* while it runs */
+	pid_t hog_pid;
 };
 
 FIXTURE_SETUP(oom)
@@ -146,12 +147,12 @@ static pid_t start_idle(struct __test_metadata *_metadata,
 }
 
 static int run_hog(struct oom_report *r, size_t len, enum hog_kind kind,
-		   pid_t *hog)
+		   pid_t *hog, pid_t *hog_pid)
 {
 	int status = -1;
 
 	fflush(stdout);
-	*hog = fork();
+	*hog_pid = *hog = fork();
 	if (!*hog) {
 		int rc = hog_child(r, len, kind);
 
@@ -186,16 +187,34 @@ static int reap_if_dead(pid_t pid, int *st)
 	return 0;
 }
 
+/* Whether the kernel log says the OOM killer killed pid. */
+static int oom_killed(pid_t pid)
+{
+	char *log = spm_kernel_log(), pat[64];
+	int found;
+
+	if (!log)
+		return -1;
+	snprintf(pat, sizeof(pat), "Killed process %d (", pid);
+	found = strstr(log, pat) != NULL;
+	free(log);
+	return found;
+}
+
 static void bystander_survives(struct __test_metadata *_metadata,
 			       FIXTURE_DATA(oom) *self, enum hog_kind kind)
 {
 	size_t len = (size_t)spm_node_meminfo(PERM_A, "MemFree") * 1024 + 64 * MB;
+	pid_t bystander;
 	int st, bst;
 
+	/* Otherwise the allocating hog is killed whatever the rule. */
+	ASSERT_EQ(0, spm_read_ll("/proc/sys/vm/oom_kill_allocating_task"));
 	self->idle = start_idle(_metadata, self->r, 32 * MB, 0);
+	bystander = self->idle;
 	ASSERT_LT(0, self->idle);
 	ASSERT_EQ(1, self->r->ready);
-	st = run_hog(self->r, len, kind, &self->hog);
+	st = run_hog(self->r, len, kind, &self->hog, &self->hog_pid);
 	log_status("hog", st);
 	ASSERT_TRUE(WIFSIGNALED(st)) {
 		TH_LOG("the hog wrote %zu MiB bound to node 2 and was not killed",
@@ -209,6 +228,11 @@ static void bystander_survives(struct __test_metadata *_metadata,
 	EXPECT_NE(0, self->idle) {
 		TH_LOG("the bystander, which holds nothing on node 2, was killed");
 	}
+	EXPECT_EQ(0, oom_killed(bystander)) {
+		TH_LOG("the kernel log names the bystander (pid %d) an OOM victim",
+		       bystander);
+	}
+	EXPECT_EQ(1, oom_killed(self->hog_pid));
 }
 
 TEST_F_TIMEOUT(oom, task_policy_hog_is_killed_not_the_bystander, 240)
@@ -233,7 +257,7 @@ TEST_F_TIMEOUT(oom, move_pages_holder_is_a_candidate, 240)
 	       NP(hold), PERM_A);
 	ASSERT_LT(NP(hold) * 9 / 10, self->r->holder_on_a);
 	len = (size_t)spm_node_meminfo(PERM_A, "MemFree") * 1024 + 32 * MB;
-	st = run_hog(self->r, len, HOG_TASK_POLICY, &self->hog);
+	st = run_hog(self->r, len, HOG_TASK_POLICY, &self->hog, &self->hog_pid);
 	log_status("hog", st);
 	ASSERT_TRUE(reap_if_dead(self->idle, &hst)) {
 		TH_LOG("the holder of %ld node-2 pages was not killed",
