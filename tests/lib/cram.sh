@@ -19,12 +19,29 @@ cram_prepare() {
 cram_module() { rmmod spm_cram 2>/dev/null; modprobe spm_cram "$@"; }
 # run_load ARGS: run spm-cram-load; output in $OUT, status in $RC
 run_load() { OUT=$(spm-cram-load "$@" 2>&1); RC=$?; }
-# v KEY: the last value of KEY=... in $OUT
-v() { printf '%s\n' "$OUT" | sed -n "s/^$1=//p" | tail -1; }
-# milli 2.919 -> 2919
-milli() { local r=${1/./}; echo $((10#${r:-0})); }
+# v KEY: the last value of KEY=... in $OUT (tap_missing's word if none)
+v() {
+	printf '%s\n' "$OUT" |
+		awk -v k="$1=" 'index($0, k) == 1 { v = substr($0, length(k) + 1); f = 1 }
+				END { if (f) print v; exit !f }' ||
+		tap_missing "spm-cram-load:$1"
+}
+# milli 2.919 -> 2919; anything else (a missing value) is passed on as it is
+milli() {
+	if [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
+		local r=${1/./}
+		echo $((10#$r))
+	else
+		echo "${1:-$(tap_missing milli:empty)}"
+	fi
+}
 # within5 DESC EXPECTED ACTUAL: ACTUAL within 5% of EXPECTED
-within5() { tap_between "$1" $(($2 * 95 / 100)) $(($2 * 105 / 100)) "$3"; }
+within5() {
+	case $2 in
+	'' | *[!0-9-]*) tap_fail "$1" "expected '$2': not a number" ;;
+	*) tap_between "$1" $(($2 * 95 / 100)) $(($2 * 105 / 100)) "$3" ;;
+	esac
+}
 # load_paused FILE ARGS: start "spm-cram-load -P ARGS" in the background
 # (output in FILE, pid in $pid) and wait until it has demoted and paused;
 # its output so far is in $OUT. kill -USR1 $pid lets it go on.

@@ -12,6 +12,8 @@
  *   spm_sysfs_nodemask(name) mask of /sys/devices/system/node/<name> (online, has_memory, ...)
  *   spm_touch(p, len)        write one byte per page so every page is faulted in
  *   spm_pages_on_node(p, len, nid)  how many pages of a range sit on nid
+ *   SPM_GET(expr)            a getter's value; the test fails there when it is
+ *                            missing (negative), naming the file and key
  *
  * Raw syscalls only: no libnuma needed. Header-only (static functions).
  */
@@ -23,6 +25,7 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +47,48 @@
 #define MPOL_MF_MOVE	(1 << 1)
 #define MPOL_MF_MOVE_ALL (1 << 2)
 #endif
+
+#define SPM_MISSING_LEN 320
+
+/* What the last getter that found nothing was looking for (for SPM_GET). */
+static inline char *spm_missing(void)
+{
+	static char what[SPM_MISSING_LEN];
+
+	return what;
+}
+
+/* Note what is missing ("no MemUsed in /sys/..."); returns ret. */
+static inline long long __attribute__((format(printf, 2, 3)))
+spm_miss(long long ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(spm_missing(), SPM_MISSING_LEN, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/*
+ * SPM_GET(expr): the value of a getter that is negative when its file,
+ * key or counter is missing (spm_vmstat(), spm_node_meminfo(), owner_get()
+ * ...). A missing value fails the test there (ASSERT, naming what is
+ * missing) instead of being compared with another failure value (-1 ==
+ * -1) or subtracted from one (a delta of 0). Needs _metadata; not for
+ * values that may legitimately be negative, nor inside the arguments of
+ * TH_LOG() (##__VA_ARGS__ would leave the ASSERT in it unexpanded).
+ */
+#define SPM_GET(expr) ({						\
+	long long __spm_v;						\
+									\
+	spm_missing()[0] = '\0';					\
+	__spm_v = (expr);						\
+	ASSERT_LE(0, __spm_v)						\
+		TH_LOG("%s: %s", #expr,					\
+		       *spm_missing() ? spm_missing() : "no value");	\
+	__spm_v;							\
+})
 
 static inline long spm_page_size(void)
 {
@@ -200,7 +245,7 @@ static inline long long spm_node_meminfo(int nid, const char *key)
 	snprintf(path, sizeof(path), SPM_NODE_SYSFS "/node%d/meminfo", nid);
 	f = fopen(path, "r");
 	if (!f)
-		return -errno;
+		return spm_miss(-errno, "%s: %m", path);
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "Node %d %63[^:]: %lld", &n, name, &v) == 3 &&
 		    !strcmp(name, key)) {
@@ -209,30 +254,37 @@ static inline long long spm_node_meminfo(int nid, const char *key)
 		}
 	}
 	fclose(f);
+	if (val == -ENOENT)
+		spm_miss(val, "no %s in %s", key, path);
 	return val;
 }
 
 /*
  * A "name value" field of /proc/zoneinfo ("present", "high", ...) summed
- * over the zones of nid, in pages, or -errno.
+ * over the zones of nid, in pages, or -errno (-ENOENT: no zone of nid
+ * has the field).
  */
 static inline long long spm_zoneinfo_sum(int nid, const char *key)
 {
 	char line[256], name[64];
 	long long sum = 0, v;
-	int cur = -1, n;
+	int cur = -1, n, found = 0;
 	FILE *f = fopen("/proc/zoneinfo", "r");
 
 	if (!f)
-		return -errno;
+		return spm_miss(-errno, "/proc/zoneinfo: %m");
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "Node %d, zone", &n) == 1)
 			cur = n;
 		else if (cur == nid && sscanf(line, " %63s %lld", name, &v) == 2 &&
-			 !strcmp(name, key))
+			 !strcmp(name, key)) {
 			sum += v;
+			found = 1;
+		}
 	}
 	fclose(f);
+	if (!found)
+		return spm_miss(-ENOENT, "no %s for node %d in /proc/zoneinfo", key, nid);
 	return sum;
 }
 

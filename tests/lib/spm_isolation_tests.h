@@ -167,14 +167,15 @@ static void squeeze_node1(struct __test_metadata *_metadata)
 	       spm_node_meminfo(1, "MemFree"));
 }
 
-static long long sysram_sum(FIXTURE_DATA(iso) *self, const char *key)
+static long long sysram_sum(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(iso) *self, const char *key)
 {
 	long long sum = 0;
 	int nid;
 
 	for (nid = 0; nid < SPM_MAXN; nid++)
 		if (self->sysram & (1LL << nid))
-			sum += spm_node_meminfo(nid, key);
+			sum += SPM_GET(spm_node_meminfo(nid, key));
 	return sum;
 }
 
@@ -192,8 +193,8 @@ struct hog_report {
  */
 TEST_F_TIMEOUT(iso, anon_hog_then_oom_stays_off_spm, 240)
 {
-	long long sysram_kb = sysram_sum(self, "MemTotal");
-	long long free_kb = sysram_sum(self, "MemFree");
+	long long sysram_kb = sysram_sum(_metadata, self, "MemTotal");
+	long long free_kb = sysram_sum(_metadata, self, "MemFree");
 	long long hog_kb = sysram_kb * 7 / 10;
 	long long max_used = 0, max_anon = 0;
 	struct hog_report r = { -1, -1, -1 };
@@ -284,7 +285,7 @@ TEST_F_TIMEOUT(iso, anon_hog_then_oom_stays_off_spm, 240)
 
 TEST_F_TIMEOUT(iso, tmpfs_large_file_stays_off_spm, 180)
 {
-	long long free_kb = sysram_sum(self, "MemFree");
+	long long free_kb = sysram_sum(_metadata, self, "MemFree");
 	size_t size = 1300UL << 20, off, chunk = SZ_1M;
 	long counts[SPM_MAXN + 1];
 	char opts[64], *buf, *p;
@@ -374,7 +375,8 @@ static long check_same(const char *p, size_t len, uint64_t seed)
 TEST_F_TIMEOUT(iso, page_cache_under_pressure_stays_off_spm, 120)
 {
 	size_t size = 384UL << 20, off, chunk = SZ_1M;
-	long long dem0 = spm_vmstat("pgdemote_kswapd") + spm_vmstat("pgdemote_direct");
+	long long dem0 = SPM_GET(spm_vmstat("pgdemote_kswapd")) +
+			 SPM_GET(spm_vmstat("pgdemote_direct"));
 	long counts[SPM_MAXN + 1];
 	char *buf = malloc(chunk), *p;
 	int fd;
@@ -403,7 +405,8 @@ TEST_F_TIMEOUT(iso, page_cache_under_pressure_stays_off_spm, 120)
 	EXPECT_EQ(0, spm_count_in(counts, self->spm));
 	spm_snap(&self->b);
 	expect_spm_untouched(_metadata, self, 2048);
-	EXPECT_EQ(0, spm_vmstat("pgdemote_kswapd") + spm_vmstat("pgdemote_direct") - dem0);
+	EXPECT_EQ(0, SPM_GET(spm_vmstat("pgdemote_kswapd")) +
+		     SPM_GET(spm_vmstat("pgdemote_direct")) - dem0);
 	munmap(p, size);
 	close(fd);
 	free(buf);

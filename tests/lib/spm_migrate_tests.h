@@ -238,10 +238,14 @@ TEST_F(mig, migrate_pages_allowed_moves_to_spm_and_back)
 
 	/*
 	 * Leaving needs the migration capability too: without it the node is
-	 * skipped as a source, the call succeeds and its pages stay.
+	 * skipped as a source, the call succeeds and its pages stay, counted
+	 * as not moved: the range's and whatever else of the task the first
+	 * call brought from node 1 (stack, data).
 	 */
 	ASSERT_EQ(0, spm_allow_user_set(self->nid, 0));
-	EXPECT_EQ(0, spm_migrate_pages(0, MAXNODE, &to, &zero));
+	ret = spm_migrate_pages(0, MAXNODE, &to, &zero);
+	TH_LOG("migrate_pages from the skipped node: %ld not moved", ret);
+	EXPECT_LE(NPAGES, ret);
 	EXPECT_EQ(NPAGES, on_node(self, 0, self->nid));
 
 	ASSERT_EQ(0, spm_allow_user_set(self->nid, 1));

@@ -11,6 +11,8 @@
  *   spm_snap(&s)                per-node meminfo snapshot (MemUsed, FilePages, ...)
  *   SNAP_DELTA(a, b, nid, key)  b - a for one node and field (kB)
  *   spm_nodes_delta(a, b, mask, key)  sum of the deltas over a node mask
+ *                               (both macros fail the test when a node of the
+ *                               mask has no such field in a or b)
  *   spm_allow_user_get/set(nid) nodeN/spm/allow_user
  *   spm_write_file(path, str)   one write(2); 0 or -errno
  *   spm_pin_cpu(cpu)            sched_setaffinity to one CPU
@@ -28,6 +30,8 @@
  *   spm_unsqueeze()
  *   spm_read_key(path, key)     a value of a "name value" file (-1: none)
  *   spm_vmstat(key)             a /proc/vmstat counter (-1: not in this kernel)
+ *                               (these getters, spm_read_ll() and spm_meminfo()
+ *                               note what was missing for SPM_GET())
  *   spm_kernel_log()            the kernel log buffer
  *
  * Snapshots fold the per-cpu vmstat deltas first (vm/stat_refresh): node
@@ -153,28 +157,35 @@ static inline void spm_stat_refresh(void)
 	}
 }
 
-/* kB in the per-cpu page lists of every zone, per node. */
-static inline void spm_pcp_kb(long long *kb)
+/*
+ * kB in the per-cpu page lists of every zone, per node; returns the mask
+ * of the nodes that have such lists (0 if /proc/zoneinfo cannot be read).
+ */
+static inline long long spm_pcp_kb(long long *kb)
 {
 	char line[256];
 	int node = -1, n;
-	long long c;
+	long long c, seen = 0;
 	FILE *f = fopen("/proc/zoneinfo", "r");
 
 	memset(kb, 0, SPM_MAXN * sizeof(*kb));
 	if (!f)
-		return;
+		return 0;
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "Node %d,", &n) == 1)
 			node = n;
-		else if (node >= 0 && node < SPM_MAXN && sscanf(line, " count: %lld", &c) == 1)
+		else if (node >= 0 && node < SPM_MAXN && sscanf(line, " count: %lld", &c) == 1) {
 			kb[node] += c * (spm_page_size() / 1024);
+			seen |= 1LL << node;
+		}
 	}
 	fclose(f);
+	return seen;
 }
 
 struct spm_snap {
 	long long v[SPM_MAXN][K_NKEYS];
+	unsigned int have[SPM_MAXN];	/* bit k: v[nid][k] was read */
 };
 
 /* Every node's meminfo keys into @s (K_PCP and K_USED left alone). */
@@ -196,8 +207,10 @@ static inline void spm_snap_meminfo(struct spm_snap *s)
 			if (sscanf(line, "Node %d %63[^:]: %lld", &n, name, &val) != 3)
 				continue;
 			for (k = 0; k < K_NKEYS; k++)
-				if (!strcmp(name, spm_key_names[k]))
+				if (!strcmp(name, spm_key_names[k])) {
 					s->v[nid][k] = val;
+					s->have[nid] |= 1U << k;
+				}
 		}
 		fclose(f);
 	}
@@ -205,7 +218,7 @@ static inline void spm_snap_meminfo(struct spm_snap *s)
 
 static inline void spm_snap(struct spm_snap *s)
 {
-	long long pcp[SPM_MAXN];
+	long long pcp[SPM_MAXN], pcp_nodes = 0;
 	int nid, k;
 
 	/*
@@ -216,7 +229,7 @@ static inline void spm_snap(struct spm_snap *s)
 	for (k = 0; k < 10; k++) {
 		long long again[SPM_MAXN];
 
-		spm_pcp_kb(pcp);
+		pcp_nodes = spm_pcp_kb(pcp);
 		spm_stat_refresh();
 		spm_snap_meminfo(s);
 		spm_pcp_kb(again);
@@ -226,14 +239,32 @@ static inline void spm_snap(struct spm_snap *s)
 	for (nid = 0; nid < SPM_MAXN; nid++) {
 		s->v[nid][K_PCP] = pcp[nid];
 		s->v[nid][K_USED] = s->v[nid][K_MEMUSED] - pcp[nid];
+		if (!(pcp_nodes & (1LL << nid)))
+			continue;
+		s->have[nid] |= 1U << K_PCP;
+		if (s->have[nid] & (1U << K_MEMUSED))
+			s->have[nid] |= 1U << K_USED;
 	}
 }
 
-#define SNAP_DELTA(a, b, nid, key) ((b)->v[nid][key] - (a)->v[nid][key])
+/* The first node of mask that has no key in snapshot a or b, or -1. */
+static inline int spm_snap_lacks(const struct spm_snap *a,
+				 const struct spm_snap *b,
+				 long long mask, int key)
+{
+	int nid;
 
-static inline long long spm_nodes_delta(const struct spm_snap *a,
-					const struct spm_snap *b,
-					long long mask, int key)
+	for (nid = 0; nid < SPM_MAXN; nid++)
+		if ((mask & (1LL << nid)) &&
+		    !(a->have[nid] & b->have[nid] & (1U << key)))
+			return nid;
+	return -1;
+}
+
+/* Sum of b - a over the nodes of mask for one key (kB), unchecked. */
+static inline long long spm_snap_sum(const struct spm_snap *a,
+				     const struct spm_snap *b,
+				     long long mask, int key)
 {
 	long long sum = 0;
 	int nid;
@@ -243,6 +274,25 @@ static inline long long spm_nodes_delta(const struct spm_snap *a,
 			sum += b->v[nid][key] - a->v[nid][key];
 	return sum;
 }
+
+/*
+ * spm_snap_sum() for test bodies and helpers that have _metadata: a node
+ * of mask without that field in a or b (no such node, a meminfo without
+ * the key, no per-cpu lists in /proc/zoneinfo) fails the test instead of
+ * reading as "no change". Like SPM_GET(), not inside TH_LOG() arguments.
+ */
+#define spm_nodes_delta(a, b, mask, key) ({				\
+	const struct spm_snap *__sa = (a), *__sb = (b);			\
+	long long __sm = (mask);					\
+	int __sk = (key), __sn = spm_snap_lacks(__sa, __sb, __sm, __sk); \
+									\
+	ASSERT_EQ(-1, __sn)						\
+		TH_LOG("node %d has no %s in a snapshot (nodeN/meminfo, /proc/zoneinfo)", \
+		       __sn, spm_key_names[__sk]);			\
+	spm_snap_sum(__sa, __sb, __sm, __sk);				\
+})
+
+#define SNAP_DELTA(a, b, nid, key) spm_nodes_delta(a, b, 1LL << (nid), key)
 
 /* Log every field that changed on the nodes of mask (kB). */
 static inline void spm_snap_log(const char *what, const struct spm_snap *a,
@@ -277,13 +327,19 @@ static inline int spm_writef(const char *path, const char *fmt, ...)
 	return spm_write_file(path, buf);
 }
 
+/* The number in a small file, or -1 (unreadable, empty, not a number). */
 static inline long long spm_read_ll(const char *path)
 {
-	char buf[64];
+	char buf[64], *end;
+	long long v;
+	int n = spm_read_file(path, buf, sizeof(buf));
 
-	if (spm_read_file(path, buf, sizeof(buf)) <= 0)
-		return -1;
-	return strtoll(buf, NULL, 0);
+	if (n < 0)
+		return spm_miss(-1, "%s: %s", path, strerror(-n));
+	v = strtoll(buf, &end, 0);
+	if (end == buf)
+		return spm_miss(-1, "no number in %s ('%s')", path, buf);
+	return v;
 }
 
 static inline int spm_allow_user_get(int nid)
@@ -316,16 +372,20 @@ static inline long long spm_read_key(const char *path, const char *key)
 {
 	char name[64];
 	long long v, val = -1;
+	int found = 0;
 	FILE *f = fopen(path, "r");
 
 	if (!f)
-		return -1;
+		return spm_miss(-1, "%s: %m", path);
 	while (fscanf(f, "%63s %lld", name, &v) == 2)
 		if (!strcmp(name, key)) {
 			val = v;
+			found = 1;
 			break;
 		}
 	fclose(f);
+	if (!found)
+		spm_miss(-1, "no %s in %s", key, path);
 	return val;
 }
 
@@ -359,16 +419,20 @@ static inline long long spm_meminfo(const char *key)
 {
 	char line[256], name[64];
 	long long v, val = -1;
+	int found = 0;
 	FILE *f = fopen("/proc/meminfo", "r");
 
 	if (!f)
-		return -1;
+		return spm_miss(-1, "/proc/meminfo: %m");
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "%63[^:]: %lld", name, &v) == 2 && !strcmp(name, key)) {
 			val = v;
+			found = 1;
 			break;
 		}
 	fclose(f);
+	if (!found)
+		spm_miss(-1, "no %s in /proc/meminfo", key);
 	return val;
 }
 
@@ -447,11 +511,14 @@ static inline char *spm_anon(size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/* Pages of counts on the nodes of mask; -1 for a mask that could not be read. */
 static inline long spm_count_in(const long *counts, long long mask)
 {
 	long sum = 0;
 	int nid;
 
+	if (mask < 0)
+		return -1;
 	for (nid = 0; nid < SPM_MAXN; nid++)
 		if (mask & (1LL << nid))
 			sum += counts[nid];

@@ -9,6 +9,10 @@
 #
 # Output is the TAP subset kselftest prints, so the host runner reads C and
 # shell tests alike.
+#
+# Getters (node_meminfo, file_key, cram.sh's v) never print an empty value
+# for a missing file or key: they print tap_missing's word, which fails
+# every check it reaches.
 
 TAP_N=0
 TAP_FAILED=0
@@ -70,9 +74,29 @@ tap_between() {
 	fi
 }
 
+# tap_missing WHAT: what a getter prints for a value it cannot find (WHAT,
+# without spaces, names the file and key), after a diagnostic on stderr:
+# a word that is no number (arithmetic on it is an error that drops the
+# check, and the plan comes up short) and, under bash, differs from every
+# other missing value (the subshell's pid): two never compare equal.
+tap_missing() {
+	echo "# missing: $1" >&2
+	echo "missing:$1@${BASHPID:-$$}"
+}
+
+# file_key FILE KEY: the value on the line "KEY value" or "KEY: value" of
+# FILE (/proc/vmstat, /proc/meminfo, nodeN/numastat, memory.stat ...)
+file_key() {
+	awk -v k="$2" '$1 == k || $1 == k ":" { print $2; f = 1; exit } END { exit !f }' \
+		"$1" 2>/dev/null || tap_missing "$1:$2"
+}
+
 # node_meminfo NID KEY: a field of nodeNID/meminfo in kB
 node_meminfo() {
-	awk -v k="$2:" '$3 == k { print $4 }' "/sys/devices/system/node/node$1/meminfo"
+	local f=/sys/devices/system/node/node$1/meminfo
+
+	awk -v k="$2:" '$3 == k { print $4; f = 1 } END { exit !f }' "$f" 2>/dev/null ||
+		tap_missing "$f:$2"
 }
 
 # try_write FILE VALUE: prints "ok", or the error text of the write

@@ -17,6 +17,7 @@
 #define MAP_BYTES	(600UL << 20)	/* more than node 2's 512 MiB */
 #define SLACK_KB	(32LL << 10)	/* page tables, device table, noise */
 
+/* A /proc/vmstat counter, or -1 (noted for SPM_GET) when it is missing. */
 static long long vmstat(const char *key)
 {
 	char name[64];
@@ -24,7 +25,7 @@ static long long vmstat(const char *key)
 	FILE *f = fopen("/proc/vmstat", "r");
 
 	if (!f)
-		return -1;
+		return spm_miss(-1, "/proc/vmstat: %m");
 	while (fscanf(f, "%63s %lld", name, &v) == 2) {
 		if (!strcmp(name, key)) {
 			fclose(f);
@@ -32,38 +33,49 @@ static long long vmstat(const char *key)
 		}
 	}
 	fclose(f);
-	return -1;
+	return spm_miss(-1, "no %s in /proc/vmstat", key);
 }
 
-/* Pages in a node's per-cpu free lists (free, but not in MemFree), in kB. */
+/*
+ * Pages in a node's per-cpu free lists (free, but not in MemFree), in kB;
+ * -1 when /proc/zoneinfo shows no such lists for the node.
+ */
 static long long pcp_kb(int nid)
 {
 	char line[256];
 	long long sum = 0, v;
-	int cur = -1, n;
+	int cur = -1, n, found = 0;
 	FILE *f = fopen("/proc/zoneinfo", "r");
 
 	if (!f)
-		return 0;
+		return spm_miss(-1, "/proc/zoneinfo: %m");
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "Node %d, zone", &n) == 1)
 			cur = n;
-		else if (cur == nid && sscanf(line, " count: %lld", &v) == 1)
+		else if (cur == nid && sscanf(line, " count: %lld", &v) == 1) {
 			sum += v;
+			found = 1;
+		}
 	}
 	fclose(f);
+	if (!found)
+		return spm_miss(-1, "no per-cpu lists of node %d in /proc/zoneinfo", nid);
 	return sum * (spm_page_size() / 1024);
 }
 
-/* Free memory of a node, per-cpu free lists included, in kB. */
+/* Free memory of a node, per-cpu free lists included, in kB; -1: unknown. */
 static long long free_kb(int nid)
 {
-	return spm_node_meminfo(nid, "MemFree") + pcp_kb(nid);
+	long long free = spm_node_meminfo(nid, "MemFree"), pcp = pcp_kb(nid);
+
+	return free < 0 || pcp < 0 ? -1 : free + pcp;
 }
 
 static long long sysram_free_kb(void)
 {
-	return free_kb(0) + free_kb(1);
+	long long f0 = free_kb(0), f1 = free_kb(1);
+
+	return f0 < 0 || f1 < 0 ? -1 : f0 + f1;
 }
 
 static sigjmp_buf full_jmp;
@@ -82,8 +94,8 @@ TEST_F_TIMEOUT(full, node_full_sigbus_without_fallback, 200)
 {
 	long ps = spm_page_size();
 	long npages = MAP_BYTES / ps;
-	long long free2 = free_kb(NODE);
-	long long sysram0, oom0 = vmstat("oom_kill");
+	long long free2 = SPM_GET(free_kb(NODE));
+	long long sysram0, oom0 = SPM_GET(vmstat("oom_kill"));
 	long long fail0 = spm_accel_counter("alloc_failures");
 	long long pressure0 = spm_accel_counter("pressure");
 	struct sigaction sa = { .sa_handler = on_sigbus };
@@ -96,7 +108,7 @@ TEST_F_TIMEOUT(full, node_full_sigbus_without_fallback, 200)
 	ASSERT_LE(0, fail0);
 	p = mmap(NULL, MAP_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	sysram0 = sysram_free_kb();
+	sysram0 = SPM_GET(sysram_free_kb());
 
 	ASSERT_EQ(0, sigaction(SIGBUS, &sa, NULL));
 	if (!sigsetjmp(full_jmp, 1)) {
@@ -113,8 +125,8 @@ TEST_F_TIMEOUT(full, node_full_sigbus_without_fallback, 200)
 	EXPECT_GE(free2, touched * ps / 1024);
 	EXPECT_EQ(touched, spm_pages_on_node(p, touched * ps, NODE));
 	/* No fallback, no OOM kill. */
-	EXPECT_GE(SLACK_KB, sysram0 - sysram_free_kb());
-	EXPECT_EQ(oom0, vmstat("oom_kill"));
+	EXPECT_GE(SLACK_KB, sysram0 - SPM_GET(sysram_free_kb()));
+	EXPECT_EQ(oom0, SPM_GET(vmstat("oom_kill")));
 	EXPECT_LT(fail0, spm_accel_counter("alloc_failures"));
 	EXPECT_EQ(0, spm_accel_counter("misplaced"));
 	EXPECT_LT(pressure0, spm_accel_counter("pressure"));
@@ -128,7 +140,7 @@ TEST_F_TIMEOUT(full, node_full_sigbus_without_fallback, 200)
 	munmap(p, MAP_BYTES);
 	close(fd);
 	/* Everything comes back. */
-	EXPECT_LE(free2 - 1024, free_kb(NODE));
+	EXPECT_LE(free2 - 1024, SPM_GET(free_kb(NODE)));
 }
 
 TEST_HARNESS_MAIN

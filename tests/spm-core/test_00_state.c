@@ -160,8 +160,8 @@ TEST(node2_has_no_early_boot_reservation)
 
 TEST(node2_is_empty_after_boot)
 {
-	long long total = spm_node_meminfo(spm_nid, "MemTotal");
-	long long used = spm_node_meminfo(spm_nid, "MemUsed");
+	long long total = SPM_GET(spm_node_meminfo(spm_nid, "MemTotal"));
+	long long used = SPM_GET(spm_node_meminfo(spm_nid, "MemUsed"));
 
 	TH_LOG("node 2: MemTotal %lld kB, MemUsed %lld kB", total, used);
 	EXPECT_EQ(512 * 1024, total);
@@ -178,14 +178,16 @@ TEST(meminfo_available_excludes_spm_free_memory)
 {
 	long long memfree = spm_meminfo("MemFree");
 	long long avail = spm_meminfo("MemAvailable");
-	long long file = spm_meminfo("Active(file)") + spm_meminfo("Inactive(file)");
-	long long krecl = spm_meminfo("KReclaimable");
+	long long file = SPM_GET(spm_meminfo("Active(file)")) +
+			 SPM_GET(spm_meminfo("Inactive(file)"));
+	long long krecl = SPM_GET(spm_meminfo("KReclaimable"));
 	long long spm_free = 0, node_free = 0;
 	long long spm = spm_test_nodes();
 	int nid;
 
 	ASSERT_LT(0, memfree);
 	ASSERT_LT(0, avail);
+	ASSERT_LT(0, spm);
 	for (nid = 0; nid < SPM_MAXN; nid++) {
 		long long f = spm_node_meminfo(nid, "MemFree");
 

@@ -12,7 +12,7 @@ N=/sys/devices/system/node
 AU=$N/node$SPM/spm/allow_user
 CG=/sys/fs/cgroup/spm-numactl-$$
 
-stat_of() { awk -v k="$2" '$1 == k { print $2 }' "$N/node$1/numastat"; }
+stat_of() { file_key "$N/node$1/numastat" "$2"; }
 hit() { stat_of "$1" numa_hit; }
 allow() { echo "$1" > "$AU"; }
 
@@ -113,7 +113,11 @@ fi
 rmdir "$CG" 2>/dev/null
 
 # 8, 9: migratepages onto the node: refused, then allowed
-pages_on() { grep -oE " N$2=[0-9]+" "/proc/$1/numa_maps" | cut -d= -f2 | awk '{ s += $1 } END { print s + 0 }'; }
+pages_on() {
+	local maps
+	maps=$(cat "/proc/$1/numa_maps" 2>/dev/null) || { tap_missing "/proc/$1/numa_maps"; return; }
+	grep -oE " N$2=[0-9]+" <<< "$maps" | cut -d= -f2 | awk '{ s += $1 } END { print s + 0 }'
+}
 numactl --membind=1 memhog -r1000000 32m > /dev/null 2>&1 &
 bg=$!
 for i in $(seq 50); do

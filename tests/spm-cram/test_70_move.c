@@ -45,14 +45,19 @@ static int write_str(const char *path, const char *s)
 	return ret;
 }
 
+/* A counter of /sys/kernel/spm_cram, or -1 (noted for SPM_GET). */
 static long cram_stat(const char *name)
 {
-	char path[128], buf[64];
+	char path[128], buf[64], *end;
+	long v;
+	int n;
 
 	snprintf(path, sizeof(path), CRAM "/%s", name);
-	if (spm_read_file(path, buf, sizeof(buf)) < 0)
-		return -1;
-	return strtol(buf, NULL, 10);
+	n = spm_read_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return spm_miss(-1, "%s: %s", path, strerror(-n));
+	v = strtol(buf, &end, 10);
+	return end == buf ? spm_miss(-1, "no number in %s", path) : v;
 }
 
 /* Byte pattern of page i: compressible, different per page. */
@@ -216,10 +221,10 @@ TEST_F(cram, move_page_in_then_write)
 	ASSERT_EQ(0, spm_node_of(page));
 	pg = page;
 	warm_stack();
-	dem = cram_stat("demotions");
-	log = cram_stat("logical_bytes");
-	fw = cram_stat("fenced_writes");
-	promo = cram_stat("promotions");
+	dem = SPM_GET(cram_stat("demotions"));
+	log = SPM_GET(cram_stat("logical_bytes"));
+	fw = SPM_GET(cram_stat("fenced_writes"));
+	promo = SPM_GET(cram_stat("promotions"));
 
 	ret = spm_move_pages(0, 1, &pg, &node, &status, 0);
 	if (!variant->allow_move) {
@@ -239,7 +244,7 @@ TEST_F(cram, move_page_in_then_write)
 	 * (libc and harness data) are promoted, and leave node 3, when the
 	 * harness writes them: count them out, one page each.
 	 */
-	stray = cram_stat("promotions") - promo;
+	stray = SPM_GET(cram_stat("promotions")) - promo;
 	EXPECT_EQ(log + (long)PG - stray * (long)PG, cram_stat("logical_bytes")) {
 		TH_LOG("%ld other pages promoted meanwhile", stray);
 	}
@@ -249,14 +254,14 @@ TEST_F(cram, move_page_in_then_write)
 	((volatile char *)page)[100] = 42;
 	EXPECT_NE(SPM_NID, spm_node_of(page));
 	EXPECT_LE(0, spm_node_of(page));
-	stray = cram_stat("promotions") - promo - 1;
+	stray = SPM_GET(cram_stat("promotions")) - promo - 1;
 	/*
 	 * Our write was fenced; other promotions in the window may come from
 	 * fenced writes made before it whose old copy was freed late, so the
 	 * count may fall short of 1 + stray, never exceed it.
 	 */
 	EXPECT_LE(fw + 1, cram_stat("fenced_writes"));
-	EXPECT_GE(fw + 1 + stray, cram_stat("fenced_writes"));
+	EXPECT_GE(fw + 1 + stray, SPM_GET(cram_stat("fenced_writes")));
 	EXPECT_EQ(log - stray * (long)PG, cram_stat("logical_bytes")) {
 		TH_LOG("%ld other pages promoted in all", stray);
 	}
@@ -276,7 +281,7 @@ TEST_F(cram, write_promotes_one_page)
 	page = self->buf + i * PG;
 	warm_stack();
 	on3 = spm_pages_on_node(self->buf, BUF_LEN, SPM_NID);
-	promo = cram_stat("promotions");
+	promo = SPM_GET(cram_stat("promotions"));
 	page[0] ^= 1;
 	EXPECT_NE(SPM_NID, spm_node_of(page));
 	EXPECT_EQ(on3 - 1, spm_pages_on_node(self->buf, BUF_LEN, SPM_NID));

@@ -11,21 +11,26 @@
 N=/sys/devices/system/node
 MNT=/tmp/spm-sizing-tmpfs
 
-kb_of() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
-node_total() { awk '$3 == "MemTotal:" { print $4 }' "$N/node$1/meminfo"; }
+# Getters print tap_missing's word (one word: read keeps the fields in place).
+kb_of() { file_key /proc/meminfo "$1"; }
+node_total() { node_meminfo "$1" MemTotal; }
 tmpfs_kb() {
+	local kb
 	mkdir -p "$MNT"
-	mount -t tmpfs none "$MNT" || { echo 0; return; }
-	df -k "$MNT" | awk 'NR == 2 { print $2 }'
+	mount -t tmpfs none "$MNT" || { tap_missing "tmpfs:$MNT"; return; }
+	kb=$(df -k "$MNT" | awk 'NR == 2 { print $2 }')
 	umount "$MNT"
+	echo "${kb:-$(tap_missing "df:$MNT")}"
 }
 dirty_thresh() {
 	sync
 	echo 1 > /proc/sys/vm/stat_refresh 2>/dev/null
-	awk '$1 == "nr_dirty_threshold" { print $2 }' /proc/vmstat
+	file_key /proc/vmstat nr_dirty_threshold
 }
 measure() {
-	echo "$(kb_of CommitLimit) $(tmpfs_kb) $(cat /proc/sys/vm/min_free_kbytes) $(dirty_thresh)"
+	local m=/proc/sys/vm/min_free_kbytes
+
+	echo "$(kb_of CommitLimit) $(tmpfs_kb) $(cat $m 2>/dev/null || tap_missing $m) $(dirty_thresh)"
 }
 # within PCT percent (at least SLACK) of each other
 close() {

@@ -6,13 +6,15 @@
 . /spm/lib/tap.sh
 
 N=/sys/devices/system/node
-hit() { awk '$1 == "numa_hit" { print $2 }' "$N/node$1/numastat"; }
+hit() { file_key "$N/node$1/numastat" numa_hit; }
 allow() { echo "$2" > "$N/node$1/spm/allow_user"; }
 # Pages of a task per node, summed over its numa_maps: "N0 N1 N2 N3".
 pages_of() {
+	local maps
+	maps=$(cat "/proc/$1/numa_maps" 2>/dev/null) || { tap_missing "/proc/$1/numa_maps"; return; }
 	awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^N[0-9]+=/) {
 		split(substr($i, 2), a, "="); n[a[1]] += a[2] } }
-	     END { printf "%d %d %d %d\n", n[0], n[1], n[2], n[3] }' "/proc/$1/numa_maps"
+	     END { printf "%d %d %d %d\n", n[0], n[1], n[2], n[3] }' <<< "$maps"
 }
 
 s2=$(cat $N/node2/spm/allow_user) s3=$(cat $N/node3/spm/allow_user)

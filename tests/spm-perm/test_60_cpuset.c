@@ -127,12 +127,14 @@ TEST_F(cs, effective_keeps_sysram)
 	ASSERT_LE(0, perm_cg_read(self->child, "cpuset.mems.effective", buf, sizeof(buf)));
 	TH_LOG("child cpuset.mems.effective: %s", buf);
 	eff = spm_nodelist_parse(buf);
+	ASSERT_LE(0, eff) TH_LOG("child cpuset.mems.effective '%s' is no node list", buf);
 	EXPECT_NE(0, eff & 0x3) {
 		TH_LOG("child cpuset.mems.effective '%s' has no SysRAM node", buf);
 	}
 	ASSERT_LE(0, perm_cg_read(self->child, "cpuset.mems.sysram", buf, sizeof(buf)));
 	TH_LOG("child cpuset.mems.sysram: '%s'", buf);
 	sysram = spm_nodelist_parse(buf);
+	ASSERT_LE(0, sysram) TH_LOG("child cpuset.mems.sysram '%s' is no node list", buf);
 	EXPECT_NE(0, sysram);
 	EXPECT_EQ(0, sysram & ~0x3LL);
 

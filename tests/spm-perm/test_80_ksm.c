@@ -218,7 +218,7 @@ TEST_F_TIMEOUT(ksm, pages_volatile_does_not_keep_spm_pages, 90)
 	char *p;
 
 	/* ksmd does not scan (full_scans stays) while no mm is mergeable. */
-	v0 = ksm_get(KSM "pages_volatile");
+	v0 = SPM_GET(ksm_get(KSM "pages_volatile"));
 	ksm_log(_metadata, "before");
 	ASSERT_EQ(0, perm_allow(PERM_A, 1));
 	/* 2N pages, distinct except pairs (i, i + N): on node 2 by a permitted bind. */
@@ -230,10 +230,10 @@ TEST_F_TIMEOUT(ksm, pages_volatile_does_not_keep_spm_pages, 90)
 	ASSERT_EQ(2 * N, counts[PERM_A]);
 	ASSERT_EQ(0, madvise(p, 2 * LEN, MADV_MERGEABLE));
 	ASSERT_EQ(0, ksm_wait_scans(3, 40));
-	v1 = ksm_get(KSM "pages_volatile");
+	v1 = SPM_GET(ksm_get(KSM "pages_volatile"));
 	ksm_log(_metadata, "3 scans after MADV_MERGEABLE of 128 pages on node 2");
 	ASSERT_EQ(0, ksm_wait_scans(3, 40));
-	v2 = ksm_get(KSM "pages_volatile");
+	v2 = SPM_GET(ksm_get(KSM "pages_volatile"));
 	ksm_log(_metadata, "3 more scans");
 	ASSERT_EQ(2 * N, spm_count_pages(p, 2 * LEN, counts));
 	TH_LOG("the pages: %s", perm_counts_str(counts));

@@ -8,9 +8,10 @@
  *   node_vmstat(nid, key)   a counter of nodeN/vmstat (-1: none), per-cpu
  *                           deltas folded first
  *   swap_on()               spm-setup-swap (zram0, 256M): 0 or -1
- *   swap_used_kb()          SwapTotal - SwapFree
+ *   swap_used_kb()          SwapTotal - SwapFree (-1: either is missing)
  *   map_bound(len, nid)     anonymous mapping bound (MPOL_BIND) to nid, no THP
  *   buddy_free_kb(nid, o)   free memory of nid in buddy blocks of order >= o
+ *                           (-errno: no /proc/buddyinfo row for nid)
  *
  * The test kernels have no CONFIG_VM_EVENT_COUNTERS: /proc/vmstat has no
  * pswpout or pgsteal_*.  Node counters (nr_vmscan_write: pages written out
@@ -64,7 +65,9 @@ static inline int swap_on(void)
 
 static inline long long swap_used_kb(void)
 {
-	return spm_meminfo("SwapTotal") - spm_meminfo("SwapFree");
+	long long total = spm_meminfo("SwapTotal"), free = spm_meminfo("SwapFree");
+
+	return total < 0 || free < 0 ? -1 : total - free;
 }
 
 /* An anonymous mapping bound to nid (not faulted in), or MAP_FAILED. */
@@ -92,14 +95,15 @@ static inline long long buddy_free_kb(int nid, int min_order)
 {
 	char line[512], *s, *end;
 	long long sum = 0, c;
-	int n, o, off;
+	int n, o, off, found = 0;
 	FILE *f = fopen("/proc/buddyinfo", "r");
 
 	if (!f)
-		return -errno;
+		return spm_miss(-errno, "/proc/buddyinfo: %m");
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "Node %d, zone %*s%n", &n, &off) != 1 || n != nid)
 			continue;
+		found = 1;
 		s = line + off;
 		for (o = 0;; o++) {
 			c = strtoll(s, &end, 10);
@@ -111,6 +115,8 @@ static inline long long buddy_free_kb(int nid, int min_order)
 		}
 	}
 	fclose(f);
+	if (!found)
+		return spm_miss(-ENOENT, "no node %d in /proc/buddyinfo", nid);
 	return sum * (PAGE / 1024);
 }
 

@@ -113,13 +113,13 @@ static void sysfs_reclaim_filled(struct __test_metadata *_metadata,
 	long long sw, w;
 
 	fill_node2(_metadata, self, REGION);
-	sw = swap_used_kb();
-	w = node_vmstat(SPM_NID, "nr_vmscan_write");
+	sw = SPM_GET(swap_used_kb());
+	w = SPM_GET(node_vmstat(SPM_NID, "nr_vmscan_write"));
 	spm_snap(&a);
 	ASSERT_EQ(0, node_reclaim(SPM_NID, NR_RECLAIM));
 	spm_snap(&b);
-	check_reclaimed(_metadata, self, &a, &b, swap_used_kb() - sw,
-			node_vmstat(SPM_NID, "nr_vmscan_write") - w);
+	check_reclaimed(_metadata, self, &a, &b, SPM_GET(swap_used_kb()) - sw,
+			SPM_GET(node_vmstat(SPM_NID, "nr_vmscan_write")) - w);
 }
 
 TEST_F_TIMEOUT(reclaim, sysfs_reclaim_swaps_out_node2_only, 120)
@@ -136,8 +136,8 @@ TEST_F_TIMEOUT(reclaim, spm_node_reclaim_returns_what_it_took, 120)
 
 	ASSERT_EQ(0, owner_load("caps=user,reclaim,migration"));
 	fill_node2(_metadata, self, REGION);
-	sw = swap_used_kb();
-	w = node_vmstat(SPM_NID, "nr_vmscan_write");
+	sw = SPM_GET(swap_used_kb());
+	w = SPM_GET(node_vmstat(SPM_NID, "nr_vmscan_write"));
 	spm_snap(&a);
 	snprintf(buf, sizeof(buf), "%ld", NR_RECLAIM);
 	ASSERT_EQ(0, owner_put("reclaim", buf));
@@ -150,8 +150,8 @@ TEST_F_TIMEOUT(reclaim, spm_node_reclaim_returns_what_it_took, 120)
 	EXPECT_GE(NR_RECLAIM * 3 / 2, ret);
 	EXPECT_LE(ret * 9 / 10 - 64, drop);
 	EXPECT_GE(ret * 11 / 10 + 64, drop);
-	check_reclaimed(_metadata, self, &a, &b, swap_used_kb() - sw,
-			node_vmstat(SPM_NID, "nr_vmscan_write") - w);
+	check_reclaimed(_metadata, self, &a, &b, SPM_GET(swap_used_kb()) - sw,
+			SPM_GET(node_vmstat(SPM_NID, "nr_vmscan_write")) - w);
 }
 
 TEST_F_TIMEOUT(reclaim, unowned_node_reclaims_by_default, 120)
@@ -168,8 +168,8 @@ TEST_F_TIMEOUT(reclaim, without_reclaim_cap_nothing_is_reclaimed, 120)
 
 	ASSERT_EQ(0, owner_load("caps=user,migration"));
 	fill_node2(_metadata, self, REGION);
-	sw = swap_used_kb();
-	w = node_vmstat(SPM_NID, "nr_vmscan_write");
+	sw = SPM_GET(swap_used_kb());
+	w = SPM_GET(node_vmstat(SPM_NID, "nr_vmscan_write"));
 	spm_snap(&a);
 	EXPECT_EQ(-EPERM, node_reclaim(SPM_NID, NR_RECLAIM));
 	/* The exported function says so with 0 pages. */
@@ -178,8 +178,8 @@ TEST_F_TIMEOUT(reclaim, without_reclaim_cap_nothing_is_reclaimed, 120)
 	spm_snap(&b);
 	spm_snap_log("refused reclaim", &a, &b, 1LL << SPM_NID);
 	EXPECT_LE(-256, SNAP_DELTA(&a, &b, SPM_NID, K_ANON));
-	EXPECT_GE(256, swap_used_kb() - sw);
-	EXPECT_EQ(0, node_vmstat(SPM_NID, "nr_vmscan_write") - w);
+	EXPECT_GE(256, SPM_GET(swap_used_kb()) - sw);
+	EXPECT_EQ(0, SPM_GET(node_vmstat(SPM_NID, "nr_vmscan_write")) - w);
 	ASSERT_EQ((long)NPAGES, spm_count_pages(self->p, REGION, counts));
 	EXPECT_EQ((long)NPAGES, counts[SPM_NID]);
 	EXPECT_EQ(0, spm_verify(self->p, REGION, 7));
@@ -208,9 +208,13 @@ static int hog(void *arg)
 	return spm_verify(p, h->len, 11) ? 3 : 0;
 }
 
+/* nr_vmscan_write of nodes 0 and 1, or -1 when either is missing. */
 static long long sysram_writes(void)
 {
-	return node_vmstat(0, "nr_vmscan_write") + node_vmstat(1, "nr_vmscan_write");
+	long long w0 = node_vmstat(0, "nr_vmscan_write");
+	long long w1 = node_vmstat(1, "nr_vmscan_write");
+
+	return w0 < 0 || w1 < 0 ? -1 : w0 + w1;
 }
 
 TEST_F_TIMEOUT(reclaim, sysram_pressure_leaves_node2_alone, 300)
@@ -224,22 +228,22 @@ TEST_F_TIMEOUT(reclaim, sysram_pressure_leaves_node2_alone, 300)
 	ASSERT_NE(NULL, h);
 	ASSERT_EQ(0, owner_load("caps=user,reclaim,migration"));
 	fill_node2(_metadata, self, 64UL << 20);
-	w = node_vmstat(SPM_NID, "nr_vmscan_write");
-	sys = sysram_writes();
-	sw = swap_used_kb();
+	w = SPM_GET(node_vmstat(SPM_NID, "nr_vmscan_write"));
+	sys = SPM_GET(sysram_writes());
+	sw = SPM_GET(swap_used_kb());
 	spm_snap(&a);
 	/* 96 MiB more than SysRAM has free: it has to swap. */
-	h->len = (size_t)(spm_node_meminfo(0, "MemFree") +
-			  spm_node_meminfo(1, "MemFree")) * 1024 + (96UL << 20);
+	h->len = (size_t)(SPM_GET(spm_node_meminfo(0, "MemFree")) +
+			  SPM_GET(spm_node_meminfo(1, "MemFree"))) * 1024 + (96UL << 20);
 	st = run_child(hog, h);
 	spm_snap(&b);
 	spm_snap_log("SysRAM hog", &a, &b, SYSRAM | (1LL << SPM_NID));
 	printf("# hog of %zu MiB: wait status 0x%x, swap used %+lld kB at its peak, nodes 0-1 nr_vmscan_write %+lld\n",
 	       h->len >> 20, st, h->swap_kb - sw, sysram_writes() - sys);
 	/* The pressure was real: SysRAM swapped 32 MiB or more ... */
-	EXPECT_LE(8192, sysram_writes() - sys);
+	EXPECT_LE(8192, SPM_GET(sysram_writes()) - sys);
 	/* ... and node 2, whose watermarks were fine, gave nothing. */
-	EXPECT_EQ(0, node_vmstat(SPM_NID, "nr_vmscan_write") - w);
+	EXPECT_EQ(0, SPM_GET(node_vmstat(SPM_NID, "nr_vmscan_write")) - w);
 	EXPECT_LE(-256, SNAP_DELTA(&a, &b, SPM_NID, K_ANON));
 	ASSERT_EQ((long)(self->len / PAGE), spm_count_pages(self->p, self->len, counts));
 	spm_counts_log("node-2 region after the hog", counts);
@@ -361,13 +365,13 @@ static void fill_in_memcg(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, owner_load(caps));
 	make_memcg(_metadata, self, max);
 	fa.cg = self->cg;
-	w = node_vmstat(SPM_NID, "nr_vmscan_write");
-	pr = owner_get("pressure");
-	sw = swap_used_kb();
+	w = SPM_GET(node_vmstat(SPM_NID, "nr_vmscan_write"));
+	pr = SPM_GET(owner_get("pressure"));
+	sw = SPM_GET(swap_used_kb());
 	run->st = run_child(filler, &fa);
-	run->writes = node_vmstat(SPM_NID, "nr_vmscan_write") - w;
-	run->pressure = owner_get("pressure") - pr;
-	run->swap_kb = swap_used_kb() - sw;
+	run->writes = SPM_GET(node_vmstat(SPM_NID, "nr_vmscan_write")) - w;
+	run->pressure = SPM_GET(owner_get("pressure")) - pr;
+	run->swap_kb = SPM_GET(swap_used_kb()) - sw;
 	fill_log(what, run->st, run->r);
 }
 

@@ -95,24 +95,24 @@ TEST_F_TIMEOUT(compact, compact_file_defragments_node2, 180)
 
 	ASSERT_EQ(0, owner_load("caps=user,compaction"));
 	fragment_node2(_metadata, self);
-	before = buddy_free_kb(SPM_NID, HIGH_ORDER);
-	free_kb = spm_node_meminfo(SPM_NID, "MemFree");
+	before = SPM_GET(buddy_free_kb(SPM_NID, HIGH_ORDER));
+	free_kb = SPM_GET(spm_node_meminfo(SPM_NID, "MemFree"));
 	holes_kb = (long long)(self->n - self->kept) * (PAGE / 1024);
 	buddy_log("fragmented", SPM_NID);
-	arrived = owner_get("folio_arrived");
+	arrived = SPM_GET(owner_get("folio_arrived"));
 	ASSERT_EQ(0, node_compact(SPM_NID));
 	/*
 	 * The migrated pages' old copies are freed to the per-cpu lists and
 	 * reach the buddy lists (and merge) only as those drain: wait.
 	 */
 	for (i = 0; i < 20; i++) {
-		after = buddy_free_kb(SPM_NID, HIGH_ORDER);
+		after = SPM_GET(buddy_free_kb(SPM_NID, HIGH_ORDER));
 		if (after >= before + (long long)(self->len >> 10) / 8)
 			break;
 		sleep(1);
 	}
 	buddy_log("compacted", SPM_NID);
-	arrived = owner_get("folio_arrived") - arrived;
+	arrived = SPM_GET(owner_get("folio_arrived")) - arrived;
 	printf("# region %zu MiB; free in order >= %d blocks: %lld -> %lld kB (after %d s); folio_arrived %+lld\n",
 	       self->len >> 20, HIGH_ORDER, before, after, i, arrived);
 	/*
@@ -142,12 +142,12 @@ TEST_F_TIMEOUT(compact, compact_without_cap_is_eperm, 180)
 	fragment_node2(_metadata, self);
 	/* Pages freed earlier keep merging as the per-cpu lists drain. */
 	sleep(5);
-	before = buddy_free_kb(SPM_NID, HIGH_ORDER);
-	arrived = owner_get("folio_arrived");
+	before = SPM_GET(buddy_free_kb(SPM_NID, HIGH_ORDER));
+	arrived = SPM_GET(owner_get("folio_arrived"));
 	EXPECT_EQ(-EPERM, node_compact(SPM_NID));
 	sleep(5);
-	after = buddy_free_kb(SPM_NID, HIGH_ORDER);
-	arrived = owner_get("folio_arrived") - arrived;
+	after = SPM_GET(buddy_free_kb(SPM_NID, HIGH_ORDER));
+	arrived = SPM_GET(owner_get("folio_arrived")) - arrived;
 	buddy_log("after the refused compaction", SPM_NID);
 	printf("# free in order >= %d blocks: %lld -> %lld kB, folio_arrived %+lld\n",
 	       HIGH_ORDER, before, after, arrived);

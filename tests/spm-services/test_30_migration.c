@@ -271,7 +271,7 @@ static void offline_block(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, access(path, F_OK)) {
 		TH_LOG("memory%ld is not a block of node %d", best, SPM_NID);
 	}
-	total = spm_node_meminfo(SPM_NID, "MemTotal");
+	total = SPM_GET(spm_node_meminfo(SPM_NID, "MemTotal"));
 	snprintf(path, sizeof(path), MEMSYS "/memory%ld/state", best);
 	printf("# %zu MiB on node 2 (%lld kB free there after); memory%ld (%ld MiB blocks) holds %ld pages of it\n",
 	       len >> 20, spm_node_meminfo(SPM_NID, "MemFree"), best, bsize >> 20, best_n);
@@ -334,8 +334,9 @@ TEST_F_TIMEOUT(mig, offline_a_node2_block_moves_data_within_node2, 180)
  */
 TEST_F_TIMEOUT(mig, offline_a_full_node2_block_spills_to_sysram, 300)
 {
-	long long leave = spm_zoneinfo_sum(SPM_NID, "high") * (PAGE / 1024) + (16 << 10);
-	size_t len = ((size_t)(spm_node_meminfo(SPM_NID, "MemFree") - leave) << 10) &
+	long long leave = SPM_GET(spm_zoneinfo_sum(SPM_NID, "high")) * (PAGE / 1024) +
+			  (16 << 10);
+	size_t len = ((size_t)(SPM_GET(spm_node_meminfo(SPM_NID, "MemFree")) - leave) << 10) &
 		     ~((2UL << 20) - 1);
 	struct offline_result res;
 

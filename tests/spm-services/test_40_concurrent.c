@@ -166,7 +166,7 @@ FIXTURE_TEARDOWN(race)
 TEST_F_TIMEOUT(race, services_under_load_keep_data_intact, 300)
 {
 	struct service_stats s = { 0 };
-	long long out = node_vmstat(SPM_NID, "nr_vmscan_write");
+	long long out = SPM_GET(node_vmstat(SPM_NID, "nr_vmscan_write"));
 	long counts[SPM_MAXN + 1];
 	pthread_t svc;
 	long errors = 0, left = 0;
@@ -189,7 +189,7 @@ TEST_F_TIMEOUT(race, services_under_load_keep_data_intact, 300)
 		errors += workers[i].errors;
 		EXPECT_LE(2, workers[i].rounds);
 	}
-	out = node_vmstat(SPM_NID, "nr_vmscan_write") - out;
+	out = SPM_GET(node_vmstat(SPM_NID, "nr_vmscan_write")) - out;
 	printf("# service: %ld reclaims (+%ld partial: EAGAIN), %ld compactions, %ld window moves (%ld pages moved), node 2 nr_vmscan_write %+lld, %ld errors %s\n",
 	       s.reclaims, s.partial, s.compactions, s.moves, s.moved, out,
 	       s.errors, s.what);
