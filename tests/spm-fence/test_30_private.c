@@ -16,6 +16,10 @@
  *   fenced too (promote: no page of the writer on node 2 afterwards)
  *   the kernel writing user memory (read(2) into it, a write to
  *   /proc/self/mem) goes through the owner like a CPU store
+ *   a forced write (/proc/self/mem, as ptrace does it) into a read-only
+ *   mapping of fenced pages: one write_fault per page, and the data lands
+ *   on a SysRAM copy whatever the owner answers, allow included (GUP
+ *   would otherwise write the fenced page in place, unasked)
  */
 #include "kselftest_harness.h"
 #include "fence.h"
@@ -299,6 +303,56 @@ TEST_F(priv, proc_mem_write_into_fenced_pages)
 	EXPECT_EQ(0, counts[SPM_NID]);
 	EXPECT_EQ(NPAGES, wf());
 	free(src);
+}
+
+/*
+ * The same into a mapping made read-only first: GUP's FOLL_FORCE writes
+ * through a read-only entry of an exclusive anonymous page without a
+ * fault, unless the page is fenced.
+ */
+static void forced_write_read_only(struct __test_metadata *_metadata,
+				   FIXTURE_DATA(priv) *self, const char *action)
+{
+	char *src = malloc(LEN), args[128];
+	long counts[SPM_MAXN + 1];
+	ssize_t n;
+	int fd;
+
+	ASSERT_NE(NULL, src);
+	snprintf(args, sizeof(args), FENCE_CAPS " fence_action=%s", action);
+	ASSERT_EQ(0, owner_load(args));
+	self->p = fenced_private(LEN, SEED);
+	ASSERT_NE(NULL, self->p);
+	ASSERT_EQ(0, mprotect(self->p, LEN, PROT_READ));
+	ASSERT_EQ(NPAGES, node_counts(self->p, LEN, counts));
+	ASSERT_EQ(NPAGES, counts[SPM_NID]);
+	spm_fill(src, LEN, SEED + 6);
+	fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, wf_reset());
+	n = pwrite(fd, src, LEN, (off_t)(uintptr_t)self->p);
+	EXPECT_EQ((ssize_t)LEN, n) {
+		TH_LOG("pwrite to /proc/self/mem: %zd (%s)", n, strerror(errno));
+	}
+	close(fd);
+	EXPECT_EQ(0, spm_verify(self->p, LEN, SEED + 6));
+	ASSERT_EQ(NPAGES, node_counts(self->p, LEN, counts));
+	spm_counts_log("after the forced write into the read-only range", counts);
+	EXPECT_EQ(0, counts[SPM_NID]) {
+		TH_LOG("%ld pages written in place on the fenced node", counts[SPM_NID]);
+	}
+	EXPECT_EQ(NPAGES, wf());
+	free(src);
+}
+
+TEST_F(priv, forced_write_into_read_only_fenced_pages_promote)
+{
+	forced_write_read_only(_metadata, self, "promote");
+}
+
+TEST_F(priv, forced_write_into_read_only_fenced_pages_allow)
+{
+	forced_write_read_only(_metadata, self, "allow");
 }
 
 TEST_HARNESS_MAIN

@@ -13,9 +13,10 @@
  *   buddy_free_kb(nid, o)   free memory of nid in buddy blocks of order >= o
  *                           (-errno: no /proc/buddyinfo row for nid)
  *
- * The test kernels have no CONFIG_VM_EVENT_COUNTERS: /proc/vmstat has no
- * pswpout or pgsteal_*.  Node counters (nr_vmscan_write: pages written out
- * by reclaim, i.e. swapped here) and memcg memory.stat events stand in.
+ * Swap-out is measured per node (nr_vmscan_write: pages written out by
+ * reclaim, i.e. swapped here) and per memcg (memory.stat events): the
+ * global /proc/vmstat counters (pswpout, pgsteal_*) cannot tell node 2's
+ * reclaim from SysRAM's.
  *
  * This header is not in tests/lib: make rebuilds the suite's programs when
  * it changes (USER_DEPS has tests/\*\/\*.h).
