@@ -104,6 +104,14 @@ test: deps $(addprefix kernel-,$(TEST_KERNELS)) checkpatch
 		$(MAKE) --no-print-directory initramfs KERNEL=$$k || exit 1; done
 	tests/run --no-build $(T)
 
+# Every suite on the debug kernel (KASAN, lockdep, DEBUG_PAGEALLOC, the
+# tripwires); time budgets scaled by 4 (SPM_TIMEOUT_SCALE). Not part of
+# make test: it takes several times as long.
+.PHONY: test-debug
+test-debug: deps kernel-debug
+	@$(MAKE) --no-print-directory initramfs KERNEL=debug
+	tests/run --no-build --kernel debug $(T)
+
 # --- benchmark: cost of the series (bench/run; not part of make test) --------
 # BENCH_ARGS: bench/run options, e.g. --quick or --only a,tcg.
 .PHONY: bench
