@@ -75,6 +75,7 @@
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/module.h>
+#include <linux/pagemap.h>
 #include <linux/nodemask.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
@@ -323,16 +324,24 @@ cram_write_fault(const struct spm_node_owner *owner, int nid,
 		 struct folio *folio, struct vm_area_struct *vma,
 		 unsigned long addr, int *target_nid)
 {
-	unsigned long pfn = folio_pfn(folio);
-	long i, nr = folio_nr_pages(folio);
+	unsigned long idx = 0;
+	atomic_t *rec;
 
 	atomic_long_inc(&cram.fenced_writes);
-	for (i = 0; i < nr; i++) {
-		atomic_t *rec = cram_rec(pfn + i);
-
-		if (rec)
-			atomic_or(CRAM_PROMOTING, rec);
+	/*
+	 * A promotion copies the one page written, even of a large folio
+	 * (the kernel handles fenced writes at PTE level): mark that page
+	 * only, so that the others, freed later, are not counted as
+	 * promotions.
+	 */
+	if (folio_test_large(folio)) {
+		idx = linear_page_index(vma, addr) - folio->index;
+		if (idx >= folio_nr_pages(folio))
+			idx = 0;
 	}
+	rec = cram_rec(folio_pfn(folio) + idx);
+	if (rec)
+		atomic_or(CRAM_PROMOTING, rec);
 	return SPM_WRITE_PROMOTE;
 }
 

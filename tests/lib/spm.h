@@ -306,4 +306,26 @@ static inline int spm_nodes_weight(long long mask)
 	return __builtin_popcountll((unsigned long long)mask);
 }
 
+#ifdef TEST_HARNESS_MAIN
+/*
+ * The runner scales every time budget by SPM_TIMEOUT_SCALE on slow kernels
+ * (the debug kernel runs several times slower): stretch the harness's own
+ * per-test alarms by the same factor.  Runs after every test registered.
+ */
+static void __attribute__((constructor(KSELFTEST_PRIO_XFAIL + 1)))
+spm_scale_timeouts(void)
+{
+	const char *v = getenv("SPM_TIMEOUT_SCALE");
+	struct __fixture_metadata *f;
+	struct __test_metadata *t;
+	int scale = v ? atoi(v) : 1;
+
+	if (scale <= 1)
+		return;
+	for (f = __fixture_list; f; f = f->next)
+		for (t = f->tests; t; t = t->next)
+			t->timeout *= scale;
+}
+#endif
+
 #endif /* SPM_TEST_H */

@@ -35,8 +35,14 @@ fi
 # migratepages moves a running task's pages from node 0 to node 1.
 numactl --membind=0 memhog -r1000000 16m > /dev/null &
 pid=$!
-sleep 1
 on_node() { awk -v n="N$1=" '{ for (i = 1; i <= NF; i++) if (index($i, n) == 1) s += substr($i, length(n) + 1) } END { print s + 0 }' "/proc/$pid/numa_maps"; }
+# Wait until memhog has touched its 16 MiB (4096 pages) on node 0: on the
+# debug kernel that takes longer than a fixed sleep.
+i=0
+while [ "$(on_node 0)" -lt 4096 ] && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 before=$(on_node 1)
 if migratepages "$pid" 0 1; then
 	after=$(on_node 1)

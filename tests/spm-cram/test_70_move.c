@@ -307,4 +307,93 @@ TEST_F(cram, write_promotes_one_page)
 	EXPECT_EQ(0, check(page, i));
 }
 
+/* AnonHugePages (kB) of the mapping that contains addr, or -1. */
+static long anon_huge_kb(const void *addr)
+{
+	unsigned long a = (unsigned long)addr, start, end;
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[256];
+	long kb = -1;
+	int in = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2)
+			in = a >= start && a < end;
+		else if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+/*
+ * A demoted transparent huge page written once: the kernel copies the one
+ * page written to SysRAM (fenced writes are handled at PTE level), so one
+ * promotion is counted, not one per page of the folio when the rest of it
+ * is freed later.  Both variants.
+ */
+TEST_F_TIMEOUT(cram, write_to_demoted_thp_counts_one_promotion, 300)
+{
+	const unsigned long thp_len = 2UL << 20, n = thp_len / PG;
+	unsigned long mask = 1UL << 0, i;
+	long fw, promo, dfw, dpromo;
+	char *raw, *thp, *anchor;
+	int round;
+
+	raw = mmap(NULL, 2 * thp_len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, raw);
+	thp = (char *)(((unsigned long)raw + thp_len - 1) & ~(thp_len - 1));
+	ASSERT_EQ(0, madvise(thp, thp_len, MADV_HUGEPAGE));
+	ASSERT_EQ(0, spm_mbind(thp, thp_len, MPOL_BIND, &mask, MAXNODE, 0));
+	for (i = 0; i < n; i++)
+		fill(thp + i * PG, 7000 + i);
+	ASSERT_EQ(2048, anon_huge_kb(thp)) {
+		TH_LOG("no huge page on node 0 (transparent_hugepage disabled?)");
+	}
+	for (round = 0; round < 8 &&
+	     spm_pages_on_node(thp, thp_len, SPM_NID) < (long)n; round++)
+		write_str(CGROUP "/memory.reclaim", "8M");
+	ASSERT_EQ((long)n, spm_pages_on_node(thp, thp_len, SPM_NID));
+	ASSERT_EQ(2048, anon_huge_kb(thp)) {
+		TH_LOG("the huge page was split on its way to node 3");
+	}
+	/*
+	 * A SysRAM page, moved to its own node to drain the LRU batches
+	 * (made after the reclaim, which could have demoted it).
+	 */
+	anchor = mmap(NULL, PG, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, anchor);
+	ASSERT_EQ(0, spm_mbind(anchor, PG, MPOL_BIND, &mask, MAXNODE, 0));
+	anchor[0] = 1;
+	ASSERT_EQ(0, spm_node_of(anchor));
+
+	warm_stack();
+	ASSERT_EQ(0, drain_lru(anchor));
+	fw = SPM_GET(cram_stat("fenced_writes"));
+	promo = SPM_GET(cram_stat("promotions"));
+	thp[5 * PG + 10] ^= 1;
+	EXPECT_NE(SPM_NID, spm_node_of(thp + 5 * PG));
+	EXPECT_EQ((long)n - 1, spm_pages_on_node(thp, thp_len, SPM_NID));
+	thp[5 * PG + 10] ^= 1;
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, check(thp + i * PG, 7000 + i)) {
+			TH_LOG("page %lu of the huge page is corrupt", i);
+		}
+	/* The other 511 pages leave node 3 now, freed, not promoted. */
+	ASSERT_EQ(0, munmap(raw, 2 * thp_len));
+	ASSERT_EQ(0, drain_lru(anchor));
+	dfw = SPM_GET(cram_stat("fenced_writes")) - fw;
+	dpromo = SPM_GET(cram_stat("promotions")) - promo;
+	printf("# fenced writes %ld, promotions %ld\n", dfw, dpromo);
+	EXPECT_LE(1, dfw);
+	EXPECT_EQ(dfw, dpromo) {
+		TH_LOG("%ld promotions counted for %ld fenced writes", dpromo, dfw);
+	}
+	munmap(anchor, PG);
+}
+
 TEST_HARNESS_MAIN

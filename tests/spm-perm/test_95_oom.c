@@ -18,6 +18,16 @@
  *
  * Without the SPM rule the bystander is the first victim: killing it frees
  * nothing on node 2.
+ *
+ * And the other way round, an OOM on SysRAM node 0 ranks tasks without
+ * what they hold on SPM nodes:
+ *
+ *   holder:    256M moved to node 2 with move_pages(2), oom_score_adj 1000
+ *   bystander: binds to node 0, 128M there, oom_score_adj 1000
+ *   hog:       binds to node 0 and writes 48M more than node 0 can give
+ *   -> the bystander is killed and the hog finishes; the holder, whose
+ *      memory is on node 2 where it is of no use to the hog, lives.
+ *      Ranked by whole footprint the holder goes first, for nothing.
  */
 #include <signal.h>
 #include <sys/wait.h>
@@ -36,12 +46,13 @@ struct oom_report {
 };
 
 enum { C_OK, C_POLICY, C_MAP, C_MOVE };
-enum hog_kind { HOG_TASK_POLICY, HOG_VMA_POLICY };
+enum hog_kind { HOG_TASK_POLICY, HOG_VMA_POLICY, HOG_SYSRAM };
 
 FIXTURE(oom) {
 	struct perm_saved saved;
 	struct oom_report *r;
 	pid_t idle;		/* bystander or holder */
+	pid_t other;		/* a second idle task */
 	pid_t hog;		/* while it runs */
 	pid_t hog_pid;
 };
@@ -50,7 +61,7 @@ FIXTURE_SETUP(oom)
 {
 	perm_save(&self->saved);
 	ASSERT_LE(0, self->saved.a);
-	self->idle = self->hog = 0;
+	self->idle = self->other = self->hog = 0;
 	/* Without swap, a full node 2 cannot be reclaimed: the OOM killer. */
 	ASSERT_EQ(0, system("spm-setup-swap --off > /dev/null"));
 	ASSERT_EQ(0, perm_allow(PERM_A, 1));
@@ -70,16 +81,27 @@ FIXTURE_TEARDOWN(oom)
 		kill(self->idle, SIGKILL);
 		waitpid(self->idle, NULL, 0);
 	}
+	if (self->other > 0) {
+		kill(self->other, SIGKILL);
+		waitpid(self->other, NULL, 0);
+	}
 	perm_restore(&self->saved);
 }
 
-/* Default policy, len on SysRAM (or moved to node 2), then wait to be killed. */
-static int idle_child(struct oom_report *r, size_t len, int move_to_a)
+/*
+ * Default policy (bound to node 0 if bind0), len on SysRAM (or moved to
+ * node 2), then wait to be killed.
+ */
+static int idle_child(struct oom_report *r, size_t len, int move_to_a,
+		      int bind0)
 {
+	unsigned long m0 = 1UL << 0;
 	long counts[SPM_MAXN + 1];
 	char *p;
 
 	spm_write_file("/proc/self/oom_score_adj", "1000");
+	if (bind0 && spm_set_mempolicy(MPOL_BIND, &m0, PERM_MAXNODE))
+		return C_POLICY;
 	p = spm_anon(len);
 	if (!p)
 		return C_MAP;
@@ -98,23 +120,27 @@ static int idle_child(struct oom_report *r, size_t len, int move_to_a)
 		}
 		if (spm_move_pages(0, n, pages, nodes, status, MPOL_MF_MOVE))
 			return C_MOVE;
-		spm_count_pages(p, len, counts);
-		r->holder_on_a = counts[PERM_A];
 	}
+	spm_count_pages(p, len, counts);
+	r->holder_on_a = counts[move_to_a ? PERM_A : 0];
 	__atomic_store_n(&r->ready, 1, __ATOMIC_SEQ_CST);
 	for (;;)
 		pause();
 	return C_OK;
 }
 
-/* Bind to node 2 and write len: killed, or reports where its pages are. */
+/*
+ * Bind to node 2 (node 0 for HOG_SYSRAM) and write len: killed, or
+ * reports where its pages are.
+ */
 static int hog_child(struct oom_report *r, size_t len, enum hog_kind kind)
 {
-	unsigned long m = 1UL << PERM_A;
+	int nid = kind == HOG_SYSRAM ? 0 : PERM_A;
+	unsigned long m = 1UL << nid;
 	long counts[SPM_MAXN + 1];
 	char *p;
 
-	if (kind == HOG_TASK_POLICY &&
+	if (kind != HOG_VMA_POLICY &&
 	    spm_set_mempolicy(MPOL_BIND, &m, PERM_MAXNODE))
 		return C_POLICY;
 	p = spm_anon(len);
@@ -126,20 +152,22 @@ static int hog_child(struct oom_report *r, size_t len, enum hog_kind kind)
 	spm_fill(p, len, 96);
 	r->hog_bad = spm_verify(p, len, 96);
 	spm_count_pages(p, len, counts);
-	r->hog_on_a = counts[PERM_A];
+	r->hog_on_a = counts[nid];
 	return C_OK;
 }
 
 static pid_t start_idle(struct __test_metadata *_metadata,
-			struct oom_report *r, size_t len, int move_to_a)
+			struct oom_report *r, size_t len, int move_to_a,
+			int bind0)
 {
 	pid_t pid;
 	int i;
 
+	__atomic_store_n(&r->ready, 0, __ATOMIC_SEQ_CST);
 	fflush(stdout);
 	pid = fork();
 	if (!pid)
-		_exit(idle_child(r, len, move_to_a));
+		_exit(idle_child(r, len, move_to_a, bind0));
 	for (i = 0; pid > 0 && i < 600 && !__atomic_load_n(&r->ready, __ATOMIC_SEQ_CST); i++)
 		usleep(100000);
 	EXPECT_EQ(1, r->ready);
@@ -210,7 +238,7 @@ static void bystander_survives(struct __test_metadata *_metadata,
 
 	/* Otherwise the allocating hog is killed whatever the rule. */
 	ASSERT_EQ(0, spm_read_ll("/proc/sys/vm/oom_kill_allocating_task"));
-	self->idle = start_idle(_metadata, self->r, 32 * MB, 0);
+	self->idle = start_idle(_metadata, self->r, 32 * MB, 0, 0);
 	bystander = self->idle;
 	ASSERT_LT(0, self->idle);
 	ASSERT_EQ(1, self->r->ready);
@@ -250,7 +278,7 @@ TEST_F_TIMEOUT(oom, move_pages_holder_is_a_candidate, 240)
 	size_t hold = 96 * MB, len;
 	int st, hst;
 
-	self->idle = start_idle(_metadata, self->r, hold, 1);
+	self->idle = start_idle(_metadata, self->r, hold, 1, 0);
 	ASSERT_LT(0, self->idle);
 	ASSERT_EQ(1, self->r->ready);
 	printf("# holder: %ld of %ld pages on node %d\n", self->r->holder_on_a,
@@ -267,6 +295,64 @@ TEST_F_TIMEOUT(oom, move_pages_holder_is_a_candidate, 240)
 	log_status("holder", hst);
 	EXPECT_TRUE(WIFSIGNALED(hst) && WTERMSIG(hst) == SIGKILL);
 	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(C_OK, WEXITSTATUS(st));
+	EXPECT_EQ(0, self->r->hog_bad);
+	EXPECT_EQ(NP(len), self->r->hog_on_a);
+}
+
+TEST_F_TIMEOUT(oom, sysram_oom_passes_over_memory_on_spm_nodes, 300)
+{
+	size_t hold = 256 * MB, mine = 128 * MB, len;
+	long long free0, file0;
+	long held;
+	int st, bst, hst;
+
+	ASSERT_EQ(0, spm_read_ll("/proc/sys/vm/oom_kill_allocating_task"));
+	self->idle = start_idle(_metadata, self->r, hold, 1, 0);
+	ASSERT_LT(0, self->idle);
+	ASSERT_EQ(1, self->r->ready);
+	held = self->r->holder_on_a;
+	printf("# holder: %ld of %ld pages on node %d\n", held, NP(hold), PERM_A);
+	ASSERT_LT(NP(hold) * 9 / 10, held);
+	self->other = start_idle(_metadata, self->r, mine, 0, 1);
+	ASSERT_LT(0, self->other);
+	ASSERT_EQ(1, self->r->ready);
+	printf("# bystander: %ld of %ld pages on node 0\n",
+	       self->r->holder_on_a, NP(mine));
+	ASSERT_LT(NP(mine) * 9 / 10, self->r->holder_on_a);
+
+	/* More than node 0 has free or can reclaim; less than it then frees. */
+	free0 = SPM_GET(spm_node_meminfo(0, "MemFree"));
+	file0 = SPM_GET(spm_node_meminfo(0, "Active(file)")) +
+		SPM_GET(spm_node_meminfo(0, "Inactive(file)"));
+	len = (size_t)(free0 + file0) * 1024 + 48 * MB;
+	printf("# node 0: MemFree %lld kB, file LRU %lld kB; the hog writes %zu MiB\n",
+	       free0, file0, len >> 20);
+	st = run_hog(self->r, len, HOG_SYSRAM, &self->hog, &self->hog_pid);
+	log_status("hog", st);
+	ASSERT_TRUE(reap_if_dead(self->other, &bst)) {
+		TH_LOG("node 0 did not run out: the bystander was not killed");
+	}
+	log_status("bystander", bst);
+	EXPECT_TRUE(WIFSIGNALED(bst) && WTERMSIG(bst) == SIGKILL);
+	EXPECT_EQ(1, oom_killed(self->other));
+	self->other = 0;
+	if (reap_if_dead(self->idle, &hst)) {
+		log_status("holder", hst);
+		self->idle = 0;
+	}
+	EXPECT_NE(0, self->idle) {
+		TH_LOG("the holder was killed for a SysRAM OOM: its %ld pages on node %d could not help",
+		       held, PERM_A);
+	}
+	if (self->idle)
+		EXPECT_EQ(0, oom_killed(self->idle)) {
+			TH_LOG("the kernel log names the holder (pid %d) an OOM victim",
+			       self->idle);
+		}
+	ASSERT_TRUE(WIFEXITED(st)) {
+		TH_LOG("the hog did not finish after the bystander's kill");
+	}
 	EXPECT_EQ(C_OK, WEXITSTATUS(st));
 	EXPECT_EQ(0, self->r->hog_bad);
 	EXPECT_EQ(NP(len), self->r->hog_on_a);
