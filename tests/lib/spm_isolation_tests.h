@@ -1,26 +1,43 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Isolation of SPM nodes on every default allocation path, under real
+ * Isolation of SPM nodes on every default allocation path and from the
+ * memory services that would move memory there or act on it, under real
  * memory pressure. Every test asserts, for every SPM node (has_spm_memory,
  * or $SPM_TEST_NODES to point the tests at a kernel without SPM support):
  *   - per-page placement (move_pages query): no page of the workload there
+ *     (or, for pages the test put there itself, that they stayed put)
  *   - per-node meminfo deltas of zero there (FilePages, AnonPages, Shmem,
  *     Slab, AnonHugePages; MemUsed within 1-2 MiB)
  * and, so that it can fail for the right reason, that the workload really
- * allocated what it should on SysRAM. Data is checked where it moved.
+ * allocated what it should on SysRAM, or that the service really ran (a
+ * control range it did act on). Data is checked where it moved.
  *
- * Pressure: the VM's fallback order is "node 1: 1 2 0", so the workloads
- * run on CPU 1 with node 1 nearly full (a tmpfs file bound to node 1 by
- * its mount policy; see spm_squeeze()): without isolation their next
- * stop is node 2. The anonymous and tmpfs tests instead allocate 70% of
- * SysRAM (anon, then on until the OOM killer acts) and a tmpfs file of
+ * Every isolation test here fails on a kernel without the series (the
+ * baseline-iso suite runs this program on the baseline kernel and checks
+ * the list of failures); thp_collapse_of_spm_pages_stays_on_that_node is
+ * the one positive control, which must pass there too.
+ *
+ * Pressure: the fixture checks that a kernel without isolation falls back
+ * from node 1 to an SPM node before any SysRAM node (node distances, CPU
+ * or not: find_next_best_node()'s rule; "1 2 0" in this VM), so the
+ * workloads run on CPU 1 with node 1 nearly full (a tmpfs file bound to
+ * node 1 by its mount policy; see spm_squeeze()) or fragmented beyond
+ * what compaction can repair (fragment_node()): without isolation their
+ * next stop is node 2. The anonymous and tmpfs tests instead allocate 70%
+ * of SysRAM (anon, then on until the OOM killer acts) and a tmpfs file of
  * up to 1.3 GB.
  *
- * Explicit placements (task bind, KSM, THP collapse) use the lowest SPM
- * node, or SPM_NODE when defined (the spm-dax suite builds this file again
- * with node 3, and then checks nodes 2 and 3 for isolation).
+ * Services: THP collapse (MADV_COLLAPSE and khugepaged) of a range most of
+ * whose pages sit on an SPM node the task may no longer use, NUMA
+ * balancing of pages on such a node, KSM merging with pages there.
  *
- * To watch them fail on a kernel without SPM support:
+ * Explicit placements (task bind, KSM, THP collapse, NUMA balancing) use
+ * the lowest SPM node, or SPM_NODE when defined (the spm-dax suite builds
+ * this file again with node 3, and then checks nodes 2 and 3 for
+ * isolation).
+ *
+ * To watch them fail on a kernel without SPM support (what the
+ * baseline-iso suite does):
  *   make initramfs KERNEL=baseline
  *   tools/spm-vm --kernel baseline \
  *       --exec 'SPM_TEST_NODES=2 /spm/tests/spm-core/test_40_isolation'
@@ -51,6 +68,7 @@ FIXTURE(iso) {
 	long long spm;		/* SPM nodes under test */
 	long long sysram;
 	int first_spm;
+	int spm_sysfs;		/* the kernel has SPM nodes (nodeN/spm/ files) */
 	int saved_allow[SPM_MAXN];
 	struct knob knobs[12];
 	int nknobs;
@@ -94,15 +112,112 @@ static void allow_spm(FIXTURE_DATA(iso) *self, int on)
 			spm_allow_user_set(nid, on);
 }
 
+/*
+ * Grant or withdraw user placement (allow_user) on every SPM node under
+ * test, and fail the test if that does not work. On a kernel without SPM
+ * nodes ($SPM_TEST_NODES) there is no such switch: user space may place
+ * memory on any node there, before and after.
+ */
+static void permit_spm(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(iso) *self, int on)
+{
+	int nid, err;
+
+	if (!self->spm_sysfs)
+		return;
+	for (nid = 0; nid < SPM_MAXN; nid++) {
+		if (!(self->spm & (1LL << nid)))
+			continue;
+		err = spm_allow_user_set(nid, on);
+		ASSERT_EQ(0, err) {
+			TH_LOG("node%d/spm/allow_user = %d: %s", nid, on, strerror(-err));
+		}
+		ASSERT_EQ(on, spm_allow_user_get(nid));
+	}
+}
+
+/*
+ * The order in which a kernel without SPM isolation falls back from node
+ * nid, as build_zonelists() makes it: nid first, then, among the other
+ * nodes with memory, the lowest node distance, plus one for a node with
+ * CPUs and one for a node numbered below nid (find_next_best_node(); its
+ * load term only breaks exact ties). order[] and score[] get the nodes
+ * and their scores; returns how many, or -1 if sysfs cannot be read.
+ */
+static int stock_fallback_order(int nid, int *order, int *score, int max)
+{
+	long long online = spm_sysfs_nodemask("online");
+	long long mem = spm_sysfs_nodemask("has_memory");
+	int dist[SPM_MAXN], cpus[SPM_MAXN], n, k = 0;
+	char path[128], buf[512], cpulist[64], *s = buf, *end;
+	long long used = 1LL << nid;
+
+	if (online < 0 || mem < 0)
+		return -1;
+	snprintf(path, sizeof(path), SPM_NODE_SYSFS "/node%d/distance", nid);
+	if (spm_read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	/* One distance per online node, in node order. */
+	for (n = 0; n < SPM_MAXN; n++) {
+		dist[n] = -1;
+		cpus[n] = 0;
+		if (!(online & (1LL << n)))
+			continue;
+		dist[n] = strtol(s, &end, 10);
+		if (end == s)
+			return -1;
+		s = end;
+		snprintf(path, sizeof(path), SPM_NODE_SYSFS "/node%d/cpulist", n);
+		cpus[n] = spm_read_file(path, cpulist, sizeof(cpulist)) > 0;
+	}
+	order[k] = nid;
+	score[k++] = 0;
+	while (k < max) {
+		int best = -1, best_score = 1 << 30;
+
+		for (n = 0; n < SPM_MAXN; n++) {
+			int v = dist[n] + (n < nid) + cpus[n];
+
+			if (!(mem & (1LL << n)) || (used & (1LL << n)) || dist[n] < 0)
+				continue;
+			if (v < best_score) {
+				best_score = v;
+				best = n;
+			}
+		}
+		if (best < 0)
+			break;
+		order[k] = best;
+		score[k++] = best_score;
+		used |= 1LL << best;
+	}
+	return k;
+}
+
 FIXTURE_SETUP(iso)
 {
-	int nid;
+	int order[SPM_MAXN], score[SPM_MAXN], n, i, nid;
+	char list[128] = "";
 
+	self->spm_sysfs = access(SPM_NODE_SYSFS "/has_spm_memory", F_OK) == 0;
 	self->spm = spm_test_nodes();
+#ifdef SPM_NODE
+	/*
+	 * A kernel without SPM nodes and no $SPM_TEST_NODES (tests/run
+	 * --kernel baseline spm-core): test SPM_NODE as if it were one, to
+	 * show what such a kernel does with it.
+	 */
+	if (!self->spm_sysfs && self->spm < 0) {
+		self->spm = 1LL << SPM_NODE;
+		TH_LOG("no has_spm_memory: node %d tested as the SPM node", SPM_NODE);
+	}
+#endif
 	ASSERT_LT(0, self->spm) {
 		TH_LOG("no SPM node (has_spm_memory empty)");
 	}
-	self->sysram = spm_sysram_nodes();
+	self->sysram = spm_sysfs_nodemask("has_memory");
+	ASSERT_LT(0, self->sysram);
+	self->sysram &= ~self->spm;
 	ASSERT_EQ(0x3, self->sysram & 0x3);
 	self->first_spm = __builtin_ctzll(self->spm);
 #ifdef SPM_NODE
@@ -112,6 +227,33 @@ FIXTURE_SETUP(iso)
 #endif
 	for (nid = 0; nid < SPM_MAXN; nid++)
 		self->saved_allow[nid] = (self->spm & (1LL << nid)) ? spm_allow_user_get(nid) : -1;
+
+	/*
+	 * The premise of the pressure tests: without isolation, what CPU 1
+	 * cannot get on node 1 would come from an SPM node, ahead of every
+	 * SysRAM node. If the topology changes so that it would not, the
+	 * tests could no longer fail on a kernel without the series.
+	 */
+	n = stock_fallback_order(1, order, score, SPM_MAXN);
+	for (i = 0; i < n; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%d(%d)",
+			 i ? " " : "", order[i], score[i]);
+	ASSERT_LE(2, n) {
+		TH_LOG("node 1's fallback order cannot be worked out from sysfs");
+	}
+	ASSERT_TRUE(self->spm & (1LL << order[1])) {
+		TH_LOG("stock fallback order from node 1, node(score): %s: the first fallback is no SPM node under test",
+		       list);
+	}
+	for (i = 2; i < n; i++) {
+		if (!(self->sysram & (1LL << order[i])))
+			continue;
+		ASSERT_LT(score[1], score[i]) {
+			TH_LOG("stock fallback order from node 1, node(score): %s: SPM node %d ties with SysRAM node %d",
+			       list, order[1], order[i]);
+		}
+		break;
+	}
 	spm_write_file("/proc/sys/vm/drop_caches", "3");
 }
 
@@ -292,6 +434,11 @@ TEST_F_TIMEOUT(iso, tmpfs_large_file_stays_off_spm, 180)
 	long bad = 0, n;
 	int fd;
 
+	/* A file that does not fit beside 450 MiB of headroom tests nothing. */
+	ASSERT_LT(450 * 1024 + 256 * 1024, free_kb) {
+		TH_LOG("SysRAM free %lld MiB: too little for a 256 MiB file",
+		       free_kb >> 10);
+	}
 	if ((long long)(size >> 10) > free_kb - 450 * 1024)
 		size = ((free_kb - 450 * 1024) << 10) & ~(SZ_1M - 1);
 	TH_LOG("SysRAM free %lld MiB: tmpfs file of %zu MiB", free_kb >> 10, size >> 20);
@@ -624,68 +771,201 @@ TEST_F_TIMEOUT(iso, thp_faults_under_pressure_stay_off_spm, 120)
 	EXPECT_EQ(0, spm_verify(p, len, 500));
 }
 
-/* Small pages on SysRAM, collapsed by MADV_COLLAPSE: the huge pages stay on SysRAM. */
-TEST_F(iso, thp_collapse_stays_off_spm)
+/*
+ * THP collapse of a range whose pages mostly sit on an SPM node the task
+ * may not use. A kernel without isolation allocates the huge page on the
+ * node holding most of the small pages (hpage_collapse_find_target_node():
+ * alloc_nmask is that node alone), so the collapse itself would put a new
+ * 2 MiB page on the SPM node. With the series a collapse allocates there
+ * only where user placement is permitted now: here it is not, so the
+ * collapse leaves the pages as they are (or makes the huge page on
+ * SysRAM), and no huge page appears on an SPM node.
+ *
+ * Setup, per range of COLLAPSE_LEN: small pages written from CPU 1 (on
+ * SysRAM), then COLLAPSE_SPM_PER_PMD of every 512 moved to the SPM node
+ * with move_pages() while allow_user is 1 (the only way to get them there
+ * on a kernel with the series), then allow_user withdrawn. A second range
+ * left on SysRAM is collapsed as well: the control that collapse works.
+ */
+#define COLLAPSE_LEN (4UL << 20)
+#define COLLAPSE_SPM_PER_PMD 384
+
+/*
+ * Move the first per_pmd pages of every 2 MiB of [p, p + len) to node
+ * nid (move_pages); returns how many are on nid afterwards, or -errno.
+ */
+static long move_head_pages(char *p, size_t len, int per_pmd, int nid)
 {
-	size_t len = 16UL << 20;
-	long counts[SPM_MAXN + 1];
-	char *p;
-	int ret;
+	long n = len / SZ_2M * per_pmd, i, on = 0;
+	void **pages = calloc(n, sizeof(*pages));
+	int *nodes = calloc(n, sizeof(*nodes));
+	int *status = calloc(n, sizeof(*status));
+
+	if (!pages || !nodes || !status) {
+		on = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		pages[i] = p + (i / per_pmd) * SZ_2M + (i % per_pmd) * 4096;
+		nodes[i] = nid;
+	}
+	if (spm_move_pages(0, n, pages, nodes, status, MPOL_MF_MOVE) < 0) {
+		on = -errno;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		on += status[i] == nid;
+out:
+	free(pages);
+	free(nodes);
+	free(status);
+	return on;
+}
+
+/*
+ * Two ranges of COLLAPSE_LEN written from CPU 1 with THP off: ctl on
+ * SysRAM, mix with COLLAPSE_SPM_PER_PMD pages of every PMD moved to the
+ * SPM node under test, after which user placement there is withdrawn.
+ * Asserts the placement both start from; *mix_spm gets mix's pages on
+ * the SPM node.
+ */
+static void collapse_setup(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(iso) *self, char **ctl, char **mix,
+			   uint64_t seed, long *mix_spm)
+{
+	long n = COLLAPSE_LEN / 4096, want = COLLAPSE_LEN / SZ_2M * COLLAPSE_SPM_PER_PMD;
+	long counts[SPM_MAXN + 1], moved;
 
 	ASSERT_TRUE(thp_usable());
 	ASSERT_EQ(0, spm_pin_cpu(1));
-	p = spm_mmap_aligned(len, SZ_2M);
-	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, madvise(p, len, MADV_NOHUGEPAGE));
-	spm_fill(p, len, 501);
-	/* Before MADV_HUGEPAGE: khugepaged may collapse the range first. */
-	spm_snap(&self->a);
-	ASSERT_EQ(0, madvise(p, len, MADV_HUGEPAGE));
-	ret = madvise(p, len, MADV_COLLAPSE);
-	spm_snap(&self->b);
-	ASSERT_EQ(0, ret) {
-		TH_LOG("MADV_COLLAPSE: %s", strerror(errno));
+	*ctl = spm_mmap_aligned(COLLAPSE_LEN, SZ_2M);
+	*mix = spm_mmap_aligned(COLLAPSE_LEN, SZ_2M);
+	ASSERT_NE(MAP_FAILED, *ctl);
+	ASSERT_NE(MAP_FAILED, *mix);
+	ASSERT_EQ(0, madvise(*ctl, COLLAPSE_LEN, MADV_NOHUGEPAGE));
+	ASSERT_EQ(0, madvise(*mix, COLLAPSE_LEN, MADV_NOHUGEPAGE));
+	spm_fill(*ctl, COLLAPSE_LEN, seed);
+	spm_fill(*mix, COLLAPSE_LEN, seed + 1);
+
+	permit_spm(_metadata, self, 1);
+	moved = move_head_pages(*mix, COLLAPSE_LEN, COLLAPSE_SPM_PER_PMD, self->first_spm);
+	permit_spm(_metadata, self, 0);
+	ASSERT_EQ(want, moved) {
+		TH_LOG("move_pages to node %d: %s", self->first_spm,
+		       moved < 0 ? strerror((int)-moved) : "not every page moved");
 	}
-	expect_spm_untouched(_metadata, self, 1024);
-	EXPECT_LE((long long)(len >> 10), spm_nodes_delta(&self->a, &self->b, self->sysram, K_ANONHUGE));
-	ASSERT_EQ((long)(len / 4096), spm_count_pages(p, len, counts));
+
+	/* Precondition: the SPM node holds most pages of every PMD of mix. */
+	ASSERT_EQ(n, spm_count_pages(*mix, COLLAPSE_LEN, counts));
+	spm_counts_log("mixed range before the collapse", counts);
+	ASSERT_EQ(want, counts[self->first_spm]);
+	ASSERT_EQ(n - want, spm_count_in(counts, self->sysram));
+	*mix_spm = counts[self->first_spm];
+	ASSERT_EQ(n, spm_count_pages(*ctl, COLLAPSE_LEN, counts));
+	ASSERT_EQ(n, spm_count_in(counts, self->sysram));
+}
+
+/*
+ * After a collapse attempt on mix: no huge page on any SPM node, and mix
+ * either untouched (the collapse was refused) or entirely on SysRAM.
+ */
+static void expect_mix_not_collapsed_on_spm(struct __test_metadata *_metadata,
+					    FIXTURE_DATA(iso) *self, char *mix,
+					    long mix_spm, uint64_t seed)
+{
+	long n = COLLAPSE_LEN / 4096, counts[SPM_MAXN + 1], on_spm;
+
+	spm_snap_log("SPM", &self->a, &self->b, self->spm);
+	EXPECT_EQ(0, spm_nodes_delta(&self->a, &self->b, self->spm, K_ANONHUGE));
+	ASSERT_EQ(n, spm_count_pages(mix, COLLAPSE_LEN, counts));
+	spm_counts_log("mixed range after the collapse", counts);
+	on_spm = spm_count_in(counts, self->spm);
+	EXPECT_TRUE(on_spm == mix_spm || on_spm == 0) {
+		TH_LOG("%ld of %ld pages on SPM nodes (%ld before): collapsed there", on_spm,
+		       n, mix_spm);
+	}
+	EXPECT_EQ(n, counts[self->first_spm] + spm_count_in(counts, self->sysram));
+	EXPECT_EQ(0, spm_verify(mix, COLLAPSE_LEN, seed));
+}
+
+/* MADV_COLLAPSE. */
+TEST_F(iso, thp_collapse_stays_off_spm)
+{
+	char *ctl, *mix;
+	int ret_ctl, ret_mix, err_mix;
+	long counts[SPM_MAXN + 1], mix_spm;
+
+	collapse_setup(_metadata, self, &ctl, &mix, 501, &mix_spm);
+	spm_snap(&self->a);
+	ASSERT_EQ(0, madvise(ctl, COLLAPSE_LEN, MADV_HUGEPAGE));
+	ASSERT_EQ(0, madvise(mix, COLLAPSE_LEN, MADV_HUGEPAGE));
+	ret_ctl = madvise(ctl, COLLAPSE_LEN, MADV_COLLAPSE);
+	ret_mix = madvise(mix, COLLAPSE_LEN, MADV_COLLAPSE);
+	err_mix = errno;
+	spm_snap(&self->b);
+	TH_LOG("MADV_COLLAPSE: control %s, mixed range %s", ret_ctl ? strerror(errno) : "collapsed",
+	       ret_mix ? strerror(err_mix) : "collapsed");
+
+	/* The control: collapsed, on SysRAM. */
+	EXPECT_EQ(0, ret_ctl);
+	EXPECT_LE((long long)(COLLAPSE_LEN >> 10),
+		  spm_nodes_delta(&self->a, &self->b, self->sysram, K_ANONHUGE));
+	ASSERT_EQ((long)(COLLAPSE_LEN / 4096), spm_count_pages(ctl, COLLAPSE_LEN, counts));
 	EXPECT_EQ(0, spm_count_in(counts, self->spm));
-	EXPECT_EQ(0, spm_verify(p, len, 501));
+	EXPECT_EQ(0, spm_verify(ctl, COLLAPSE_LEN, 501));
+
+	/* A refused collapse says so: ENOMEM, the huge page it may not allocate. */
+	if (ret_mix)
+		EXPECT_EQ(ENOMEM, err_mix);
+	expect_mix_not_collapsed_on_spm(_metadata, self, mix, mix_spm, 502);
 }
 
 /* The same through the khugepaged thread. */
-TEST_F_TIMEOUT(iso, khugepaged_collapse_stays_off_spm, 90)
+TEST_F_TIMEOUT(iso, khugepaged_collapse_stays_off_spm, 120)
 {
-	size_t len = 8UL << 20;
-	long counts[SPM_MAXN + 1];
-	long long huge = 0;
-	char *p;
+	const char *scans = "/sys/kernel/mm/transparent_hugepage/khugepaged/full_scans";
+	long long ctl_huge = 0, spm_huge = 0, scans_at = -1, scans_now = -1;
+	long counts[SPM_MAXN + 1], mix_spm;
+	char *ctl, *mix;
 	int i;
 
-	ASSERT_TRUE(thp_usable());
 	ASSERT_EQ(0, knob_set(self, "/sys/kernel/mm/transparent_hugepage/khugepaged/scan_sleep_millisecs", "10"));
 	ASSERT_EQ(0, knob_set(self, "/sys/kernel/mm/transparent_hugepage/khugepaged/alloc_sleep_millisecs", "10"));
 	ASSERT_EQ(0, knob_set(self, "/sys/kernel/mm/transparent_hugepage/khugepaged/pages_to_scan", "8192"));
-	ASSERT_EQ(0, spm_pin_cpu(1));
-	p = spm_mmap_aligned(len, SZ_2M);
-	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, madvise(p, len, MADV_NOHUGEPAGE));
-	spm_fill(p, len, 502);
+	collapse_setup(_metadata, self, &ctl, &mix, 503, &mix_spm);
 	spm_snap(&self->a);
-	ASSERT_EQ(0, madvise(p, len, MADV_HUGEPAGE));
-	for (i = 0; i < 600; i++) {
+	ASSERT_EQ(0, madvise(ctl, COLLAPSE_LEN, MADV_HUGEPAGE));
+	ASSERT_EQ(0, madvise(mix, COLLAPSE_LEN, MADV_HUGEPAGE));
+	/*
+	 * Until khugepaged has collapsed the control and then made two more
+	 * full scans (so it has been over mix since), or put mix on an SPM
+	 * node.
+	 */
+	for (i = 0; i < 1200; i++) {
 		spm_snap(&self->b);
-		huge = spm_nodes_delta(&self->a, &self->b, self->sysram | self->spm, K_ANONHUGE);
-		if (huge >= (long long)(len >> 10))
+		ctl_huge = spm_nodes_delta(&self->a, &self->b, self->sysram, K_ANONHUGE);
+		spm_huge = spm_nodes_delta(&self->a, &self->b, self->spm, K_ANONHUGE);
+		scans_now = SPM_GET(spm_read_ll(scans));
+		if (spm_huge >= (long long)(COLLAPSE_LEN >> 10))
+			break;
+		if (ctl_huge >= (long long)(COLLAPSE_LEN >> 10) && scans_at < 0)
+			scans_at = scans_now;
+		if (scans_at >= 0 && scans_now >= scans_at + 2)
 			break;
 		usleep(50000);
 	}
-	TH_LOG("khugepaged collapsed %lld kB in %d ms", huge, i * 50);
-	EXPECT_LE((long long)(len >> 10), huge);
-	expect_spm_untouched(_metadata, self, 1024);
-	ASSERT_EQ((long)(len / 4096), spm_count_pages(p, len, counts));
+	TH_LOG("after %d ms: %lld kB collapsed on SysRAM, %lld kB on SPM nodes; %lld full scans since the control",
+	       i * 50, ctl_huge, spm_huge, scans_at < 0 ? -1 : scans_now - scans_at);
+
+	/* The control: khugepaged ran, and went over mix after it. */
+	EXPECT_LE((long long)(COLLAPSE_LEN >> 10), ctl_huge);
+	ASSERT_EQ((long)(COLLAPSE_LEN / 4096), spm_count_pages(ctl, COLLAPSE_LEN, counts));
 	EXPECT_EQ(0, spm_count_in(counts, self->spm));
-	EXPECT_EQ(0, spm_verify(p, len, 502));
+	EXPECT_EQ(0, spm_verify(ctl, COLLAPSE_LEN, 503));
+	if (spm_huge == 0)
+		EXPECT_LE(scans_at + 2, scans_now);
+
+	expect_mix_not_collapsed_on_spm(_metadata, self, mix, mix_spm, 504);
 }
 
 /* Pages explicitly placed on an SPM node collapse there (the nid is kept). */
@@ -827,20 +1107,103 @@ TEST_F_TIMEOUT(iso, ksm_never_merges_spm_pages, 120)
 /* ------------------------------------------------------ NUMA balancing */
 
 /*
- * Pages on node 0 used from CPU 1: NUMA balancing migrates them to node 1,
- * never to a (CPU-less) SPM node. The scanner's delay and period are
- * taken at fork, so the worker is forked after the knobs are set; it
- * runs busy (the scan period is in CPU time).
+ * NUMA balancing of pages that sit on an SPM node. A kernel without
+ * isolation treats them like any other misplaced page: used from CPU 1,
+ * they migrate to node 1 (the faulting CPU's node). With the series, NUMA
+ * balancing moves folios off an SPM node only if its owner allows
+ * migration (or demotion put them there); an unowned node with allow_user
+ * withdrawn allows neither, so they stay where they are.
+ *
+ * A worker writes B from CPU 0 and moves it to the SPM node while
+ * allow_user is 1; the test then withdraws it and the worker reads A (the
+ * control, written on node 0) and B from CPU 1 with NUMA balancing on. A
+ * must move to node 1 (balancing works); B must stay on the SPM node,
+ * sampled all along, also for as many passes again after A has moved.
+ * The scanner's delay and period are taken at fork, so the worker is
+ * forked after the knobs are set; it runs busy (the scan period is in CPU
+ * time).
  */
 struct nb_report {
-	long passes, on_node1, on_spm_max, bad;
+	long b_on_spm0;		/* B's pages on the SPM node before balancing */
+	long passes, a_moved_at, a_on_node1;
+	long b_on_spm_min, b_on_node1_max, bad_a, bad_b;
 };
 
-TEST_F_TIMEOUT(iso, numa_balancing_stays_off_spm, 90)
+static void nb_worker(FIXTURE_DATA(iso) *self, size_t len, int up, int down)
+{
+	unsigned long zero = 1UL;
+	long n = len / 4096, counts[SPM_MAXN + 1], i, stop = 0;
+	struct nb_report r = { .b_on_spm0 = -1 };
+	void **pages = calloc(n, sizeof(*pages));
+	int *nodes = calloc(n, sizeof(*nodes));
+	int *status = calloc(n, sizeof(*status));
+	char *a, *b, c;
+	size_t off;
+
+	a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	b = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!pages || !nodes || !status || a == MAP_FAILED || b == MAP_FAILED ||
+	    spm_pin_cpu(0) || spm_mbind(a, len, MPOL_BIND, &zero, MAXNODE, 0))
+		_exit(2);
+	spm_fill(a, len, 700);
+	spm_fill(b, len, 701);
+	if (spm_mbind(a, len, MPOL_DEFAULT, NULL, 0, 0))
+		_exit(3);
+	for (i = 0; i < n; i++) {
+		pages[i] = b + i * 4096;
+		nodes[i] = self->first_spm;
+	}
+	if (spm_move_pages(0, n, pages, nodes, status, MPOL_MF_MOVE) == 0 &&
+	    spm_count_pages(b, len, counts) == n)
+		r.b_on_spm0 = counts[self->first_spm];
+	/* Ready; wait until the test has withdrawn the permission. */
+	if (write(up, &r, sizeof(r)) != sizeof(r) || read(down, &c, 1) != 1)
+		_exit(4);
+	if (spm_pin_cpu(1))
+		_exit(5);
+
+	r.b_on_spm_min = n;
+	r.b_on_node1_max = 0;
+	r.a_moved_at = -1;
+	for (i = 0; i < 40000; i++) {
+		for (off = 0; off < len; off += 4096) {
+			(void)*(volatile char *)(a + off);
+			(void)*(volatile char *)(b + off);
+		}
+		if (i % 20 != 19)
+			continue;
+		spm_count_pages(a, len, counts);
+		r.a_on_node1 = counts[1];
+		spm_count_pages(b, len, counts);
+		if (spm_count_in(counts, self->spm) < r.b_on_spm_min)
+			r.b_on_spm_min = spm_count_in(counts, self->spm);
+		if (counts[1] > r.b_on_node1_max)
+			r.b_on_node1_max = counts[1];
+		/* A has moved: go on for as many passes again, at least 200. */
+		if (r.a_moved_at < 0 && r.a_on_node1 >= n * 3 / 4) {
+			r.a_moved_at = i + 1;
+			stop = 2 * (i + 1) > i + 201 ? 2 * (i + 1) : i + 201;
+		}
+		if (stop && i + 1 >= stop)
+			break;
+	}
+	r.passes = i;
+	r.bad_a = spm_verify(a, len, 700);
+	r.bad_b = spm_verify(b, len, 701);
+	/* Report, and keep B mapped until the test has taken its snapshot. */
+	if (write(up, &r, sizeof(r)) != sizeof(r))
+		_exit(6);
+	if (read(down, &c, 1) < 0)
+		_exit(7);
+	_exit(0);
+}
+
+TEST_F_TIMEOUT(iso, numa_balancing_stays_off_spm, 150)
 {
 	size_t len = 16UL << 20;
-	struct nb_report r = { -1, -1, -1, -1 };
-	int fds[2], status;
+	long n = len / 4096;
+	struct nb_report r = { .b_on_spm0 = -1 };
+	int up[2], down[2], status;
 	pid_t pid;
 
 	ASSERT_EQ(0, knob_set(self, "/proc/sys/kernel/numa_balancing", "1"));
@@ -848,80 +1211,233 @@ TEST_F_TIMEOUT(iso, numa_balancing_stays_off_spm, 90)
 	knob_set(self, "/sys/kernel/debug/sched/numa_balancing/scan_period_min_ms", "10");
 	knob_set(self, "/sys/kernel/debug/sched/numa_balancing/scan_period_max_ms", "100");
 	knob_set(self, "/sys/kernel/debug/sched/numa_balancing/scan_size_mb", "64");
-	ASSERT_EQ(0, pipe(fds));
-	spm_snap(&self->a);
+	permit_spm(_metadata, self, 1);
+	ASSERT_EQ(0, pipe(up));
+	ASSERT_EQ(0, pipe(down));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		unsigned long zero = 1UL;
-		long counts[SPM_MAXN + 1];
-		char *p;
-		size_t off;
-		long i;
-
-		close(fds[0]);
-		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED || spm_pin_cpu(0) ||
-		    spm_mbind(p, len, MPOL_BIND, &zero, MAXNODE, 0))
-			_exit(2);
-		spm_fill(p, len, 700);
-		if (spm_mbind(p, len, MPOL_DEFAULT, NULL, 0, 0) || spm_pin_cpu(1))
-			_exit(3);
-		r.on_spm_max = 0;
-		for (i = 0; i < 20000; i++) {
-			for (off = 0; off < len; off += 4096)
-				(void)*(volatile char *)(p + off);
-			if (i % 20 == 19) {
-				spm_count_pages(p, len, counts);
-				r.on_node1 = counts[1];
-				if (spm_count_in(counts, self->spm) > r.on_spm_max)
-					r.on_spm_max = spm_count_in(counts, self->spm);
-				if (r.on_node1 >= (long)(len / 4096 * 3 / 4))
-					break;
-			}
-		}
-		r.passes = i;
-		r.bad = spm_verify(p, len, 700);
-		if (write(fds[1], &r, sizeof(r)) != sizeof(r))
-			_exit(4);
-		_exit(0);
+		close(up[0]);
+		close(down[1]);
+		nb_worker(self, len, up[1], down[0]);
 	}
-	close(fds[1]);
-	EXPECT_EQ((ssize_t)sizeof(r), read(fds[0], &r, sizeof(r)));
-	waitpid(pid, &status, 0);
+	close(up[1]);
+	close(down[0]);
+
+	/* Precondition: all of B on the SPM node. */
+	ASSERT_EQ((ssize_t)sizeof(r), read(up[0], &r, sizeof(r)));
+	ASSERT_EQ(n, r.b_on_spm0) {
+		TH_LOG("move_pages of B to node %d: %ld of %ld pages there", self->first_spm,
+		       r.b_on_spm0, n);
+	}
+	permit_spm(_metadata, self, 0);
+	spm_snap(&self->a);
+	ASSERT_EQ(1, write(down[1], "g", 1));
+
+	ASSERT_EQ((ssize_t)sizeof(r), read(up[0], &r, sizeof(r)));
 	spm_snap(&self->b);
-	TH_LOG("after %ld passes: %ld of %zu pages on node 1, at most %ld ever on SPM nodes",
-	       r.passes, r.on_node1, len / 4096, r.on_spm_max);
-	EXPECT_LE((long)(len / 4096 / 2), r.on_node1);
-	EXPECT_EQ(0, r.on_spm_max);
-	EXPECT_EQ(0, r.bad);
-	expect_spm_untouched(_metadata, self, 1024);
+	ASSERT_EQ(1, write(down[1], "d", 1));
+	waitpid(pid, &status, 0);
+	TH_LOG("%ld passes from CPU 1 (A moved after %ld): A %ld of %ld pages on node 1; B at least %ld on SPM nodes all along, at most %ld on node 1",
+	       r.passes, r.a_moved_at, r.a_on_node1, n, r.b_on_spm_min, r.b_on_node1_max);
+	spm_snap_log("SPM", &self->a, &self->b, self->spm);
+
+	/* The control: NUMA balancing moved A to CPU 1's node. */
+	EXPECT_LE(n * 3 / 4, r.a_on_node1);
+	EXPECT_LT(0, r.a_moved_at);
+	/* B: never left the SPM node, not one page. */
+	EXPECT_EQ(n, r.b_on_spm_min);
+	EXPECT_EQ(0, r.b_on_node1_max);
+	EXPECT_EQ(0, spm_nodes_delta(&self->a, &self->b, self->spm, K_ANON));
+	EXPECT_EQ(0, r.bad_a);
+	EXPECT_EQ(0, r.bad_b);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 /* ---------------------------------------------------------- compaction */
 
-TEST_F(iso, compaction_stays_off_spm)
-{
-	size_t len = 64UL << 20, off;
-	long counts[SPM_MAXN + 1], bad = 0;
-	char *p;
+#define PMD_ORDER_4K 9	/* 2 MiB in 4 KiB pages */
 
+/*
+ * Free memory of node nid in free blocks of 2 MiB or more
+ * (/proc/buddyinfo, every zone), in 2 MiB units; -1 if it cannot be read.
+ */
+static long long free_2m_blocks(int nid)
+{
+	char line[512], zone[32], *s, *end;
+	long long sum = 0, c;
+	int n, off, order, found = 0;
+	FILE *f = fopen("/proc/buddyinfo", "r");
+
+	if (!f)
+		return spm_miss(-1, "/proc/buddyinfo: %m");
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d, zone %31s%n", &n, zone, &off) != 2 || n != nid)
+			continue;
+		found = 1;
+		s = line + off;
+		for (order = 0; ; order++) {
+			c = strtoll(s, &end, 10);
+			if (end == s)
+				break;
+			s = end;
+			if (order >= PMD_ORDER_4K)
+				sum += c << (order - PMD_ORDER_4K);
+		}
+	}
+	fclose(f);
+	if (!found)
+		return spm_miss(-1, "no node %d in /proc/buddyinfo", nid);
+	return sum;
+}
+
+struct frag {
+	char *base;
+	size_t len;
+	long kept, freed;
+};
+
+/*
+ * Fragment node nid beyond what compaction can repair: fill its free
+ * memory, all but leave_kb, with mlocked pages bound there, then unmap
+ * all of them but one in each pageblock they occupy (PFNs from
+ * /proc/self/pagemap). With vm.compact_unevictable_allowed at 0,
+ * compaction does not move an mlocked page, so none of those pageblocks
+ * can become a free 2 MiB block again, and the rest of each is free.
+ * fr->base/len is the whole range (unmapped by the caller).
+ */
+static void fragment_node(struct __test_metadata *_metadata, int nid,
+			  long long leave_kb, struct frag *fr)
+{
+	unsigned long mask = 1UL << nid;
+	long long free_kb = SPM_GET(spm_node_meminfo(nid, "MemFree"));
+	unsigned char *kept = NULL;
+	uint64_t *pfn, max_pfn = 0;
+	size_t n, i, run;
+	int pm;
+
+	ASSERT_LT(leave_kb + 128 * 1024, free_kb);
+	fr->len = ((size_t)(free_kb - leave_kb) << 10) & ~(SZ_2M - 1);
+	fr->base = mmap(NULL, fr->len, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, fr->base);
+	/* Small pages only: a huge page would not be freed by a partial unmap. */
+	ASSERT_EQ(0, madvise(fr->base, fr->len, MADV_NOHUGEPAGE));
+	ASSERT_EQ(0, spm_mbind(fr->base, fr->len, MPOL_BIND, &mask, MAXNODE, 0));
+	ASSERT_EQ(0, mlock(fr->base, fr->len)) {
+		TH_LOG("mlock of %zu MiB on node %d: %s", fr->len >> 20, nid, strerror(errno));
+	}
+
+	n = fr->len / 4096;
+	pfn = calloc(n, sizeof(*pfn));
+	ASSERT_NE(NULL, pfn);
+	pm = open("/proc/self/pagemap", O_RDONLY);
+	ASSERT_LE(0, pm);
+	ASSERT_EQ((ssize_t)(n * sizeof(*pfn)),
+		  pread(pm, pfn, n * sizeof(*pfn), (uintptr_t)fr->base / 4096 * sizeof(*pfn)));
+	close(pm);
+	for (i = 0; i < n; i++) {
+		ASSERT_TRUE((pfn[i] & PM_PRESENT) && (pfn[i] & PM_PFN)) {
+			TH_LOG("page %zu of the fill: no PFN in pagemap", i);
+		}
+		pfn[i] &= PM_PFN;
+		if (pfn[i] > max_pfn)
+			max_pfn = pfn[i];
+	}
+	kept = calloc((max_pfn >> PMD_ORDER_4K) + 1, 1);
+	ASSERT_NE(NULL, kept);
+	for (i = 0; i < n; i = run) {
+		if (!kept[pfn[i] >> PMD_ORDER_4K]) {
+			kept[pfn[i] >> PMD_ORDER_4K] = 1;
+			fr->kept++;
+			run = i + 1;
+			continue;
+		}
+		for (run = i; run < n && kept[pfn[run] >> PMD_ORDER_4K]; run++)
+			;
+		ASSERT_EQ(0, munmap(fr->base + i * 4096, (run - i) * 4096));
+		fr->freed += run - i;
+	}
+	free(kept);
+	free(pfn);
+}
+
+/*
+ * Node 1 fragmented beyond what compaction can repair (fragment_node(),
+ * then node1/compact): hundreds of MiB free there, but hardly a free
+ * 2 MiB block. THP faults from CPU 1 (MADV_HUGEPAGE) first try node 1
+ * alone, compacting it, and fail; then they fall back. A kernel without
+ * isolation falls back along node 1's fallback order, whose next node is
+ * the SPM node (the fixture checks it), with plenty of free 2 MiB blocks:
+ * the huge pages land there. With the series the fallback never reaches
+ * an SPM node: they land on node 0, or the faults make small pages on
+ * SysRAM.
+ */
+TEST_F_TIMEOUT(iso, compaction_stays_off_spm, 240)
+{
+	long long high_kb = SPM_GET(spm_zoneinfo_sum(1, "high")) * 4;
+	long long free1_kb, blocks1, blocks_spm = 0;
+	long long node1_huge, sysram_huge, spm_huge, stall0, fail0, pcp_kb[SPM_MAXN];
+	long counts[SPM_MAXN + 1], n;
+	struct frag fr = { 0 };
+	size_t len;
+	char *p;
+	int nid, nthp;
+
+	ASSERT_TRUE(thp_usable());
+	ASSERT_EQ(0, knob_set(self, "/proc/sys/vm/compact_unevictable_allowed", "0"));
 	ASSERT_EQ(0, spm_pin_cpu(1));
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	fragment_node(_metadata, 1, high_kb + 16 * 1024, &fr);
+	ASSERT_EQ(0, spm_write_file(SPM_NODE_SYSFS "/node1/compact", "1"));
+
+	/*
+	 * Preconditions: node 1 has lots of free memory, but compaction
+	 * could not make it into more than a few free 2 MiB blocks; the SPM
+	 * nodes have free 2 MiB blocks for every THP we ask for. nthp leaves
+	 * at least 16 THPs that node 1 cannot serve from its free lists.
+	 */
+	free1_kb = SPM_GET(spm_node_meminfo(1, "MemFree"));
+	blocks1 = SPM_GET(free_2m_blocks(1));
+	ASSERT_NE(0, spm_pcp_kb(pcp_kb) & 2);
+	for (nid = 0; nid < SPM_MAXN; nid++)
+		if (self->spm & (1LL << nid))
+			blocks_spm += SPM_GET(free_2m_blocks(nid));
+	/* Freed THPs may wait in the per-cpu lists too (buddyinfo omits them). */
+	nthp = blocks1 + pcp_kb[1] / 2048 + 16;
+	TH_LOG("node 1 fragmented: %ld pages mlocked (one a pageblock), %ld freed; after node1/compact %lld MiB free, %lld free 2 MiB blocks, %lld kB in per-cpu lists; SPM nodes: %lld free 2 MiB blocks; %d THPs asked for",
+	       fr.kept, fr.freed, free1_kb >> 10, blocks1, pcp_kb[1], blocks_spm, nthp);
+	ASSERT_LE(256 * 1024, free1_kb);
+	ASSERT_GE(free1_kb / 2048 / 8, blocks1);
+	ASSERT_LE(nthp, blocks_spm);
+
+	len = (size_t)nthp * SZ_2M;
+	n = len / 4096;
+	p = spm_mmap_aligned(len, SZ_2M);
 	ASSERT_NE(MAP_FAILED, p);
-	spm_fill(p, len, 800);
-	/* Free every other page: fragmentation for compaction to fix. */
-	for (off = 4096; off < len; off += 8192)
-		madvise(p + off, 4096, MADV_DONTNEED);
+	ASSERT_EQ(0, madvise(p, len, MADV_HUGEPAGE));
+	stall0 = SPM_GET(spm_vmstat("compact_stall"));
+	fail0 = SPM_GET(spm_vmstat("compact_fail"));
 	spm_snap(&self->a);
-	ASSERT_EQ(0, spm_write_file("/proc/sys/vm/compact_memory", "1"));
+	spm_fill(p, len, 800);
 	spm_snap(&self->b);
+	stall0 = SPM_GET(spm_vmstat("compact_stall")) - stall0;
+	fail0 = SPM_GET(spm_vmstat("compact_fail")) - fail0;
+	node1_huge = SNAP_DELTA(&self->a, &self->b, 1, K_ANONHUGE);
+	sysram_huge = spm_nodes_delta(&self->a, &self->b, self->sysram, K_ANONHUGE);
+	spm_huge = spm_nodes_delta(&self->a, &self->b, self->spm, K_ANONHUGE);
+	TH_LOG("THP faults: %lld kB huge on node 1, %lld kB on SysRAM, %lld kB on SPM nodes; compaction stalls %+lld, failures %+lld",
+	       node1_huge, sysram_huge, spm_huge, stall0, fail0);
+
+	/* Precondition: node 1 could not serve at least 8 of them as huge pages. */
+	EXPECT_GE((long long)(nthp - 8) * 2048, node1_huge);
 	expect_spm_untouched(_metadata, self, 1024);
-	ASSERT_EQ((long)(len / 4096), spm_count_pages(p, len, counts));
+	ASSERT_EQ(n, spm_count_pages(p, len, counts));
+	spm_counts_log("THP range", counts);
 	EXPECT_EQ(0, spm_count_in(counts, self->spm));
-	for (off = 0; off < len; off += 8192)
-		bad += spm_pattern(800, off / 4096, 0) != *(uint64_t *)(p + off);
-	EXPECT_EQ(0, bad);
+	EXPECT_EQ(n, spm_count_in(counts, self->sysram));
+	EXPECT_EQ(0, spm_verify(p, len, 800));
+	munmap(p, len);
+	munmap(fr.base, fr.len);
 }
 
 TEST_HARNESS_MAIN
