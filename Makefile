@@ -112,6 +112,36 @@ test-debug: deps kernel-debug
 	@$(MAKE) --no-print-directory initramfs KERNEL=debug
 	tests/run --no-build --kernel debug $(T)
 
+# --- fuzzing: trinity and fuzz/spm-fuzz in VMs (fuzz/run; not part of make test)
+# FUZZ_KERNEL: the kernel flavor (default debug; built only when there is none,
+# as make kernel-$(FUZZ_KERNEL) would); FUZZ_SECONDS: fuzzing time per
+# configuration; FUZZ_SEED, FUZZ_CONFIGS (unowned owned): see fuzz/run.
+# fuzz/*.c -> build/fuzz/<name>, static, built only for this target.
+FUZZ_KERNEL  ?= debug
+FUZZ_SECONDS ?= 300
+FUZZ_SRCS    := $(wildcard fuzz/*.c)
+FUZZ_BINS    := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_DEPS    := $(wildcard fuzz/*.h) tests/lib/spm.h drivers/spm_accel/spm_accel_uapi.h
+
+.PHONY: fuzz fuzz-deps fuzz-progs
+fuzz-deps:
+	@scripts/deps.sh trinity
+
+fuzz-progs: deps $(FUZZ_BINS)
+
+$(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_DEPS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(USER_CC) -static -O2 -Wall -g -D_GNU_SOURCE -I$(CURDIR)/tests/lib \
+		-I$(CURDIR)/drivers/spm_accel -o $@ $< -lpthread
+
+fuzz: fuzz-deps fuzz-progs
+	@[ -f $(BUILD)/out/$(FUZZ_KERNEL)/arch/x86/boot/bzImage ] || \
+		$(MAKE) --no-print-directory kernel-$(FUZZ_KERNEL)
+	@$(MAKE) --no-print-directory initramfs KERNEL=$(FUZZ_KERNEL)
+	FUZZ_SECONDS='$(FUZZ_SECONDS)' FUZZ_SEED='$(FUZZ_SEED)' FUZZ_CONFIGS='$(FUZZ_CONFIGS)' \
+		fuzz/run --kernel $(FUZZ_KERNEL)
+
 # --- benchmark: cost of the series (bench/run; not part of make test) --------
 # BENCH_ARGS: bench/run options, e.g. --quick or --only a,tcg.
 .PHONY: bench
@@ -120,9 +150,31 @@ bench: deps kernel-patched-jl kernel-baseline-jl
 		$(MAKE) --no-print-directory initramfs KERNEL=$$k || exit 1; done
 	bench/run $(BENCH_ARGS)
 
+# --- soak: data on SPM nodes under every service at once (soak/; not part of
+# make test) -------------------------------------------------------------------
+# SOAK_SECONDS: how long the workers run; SOAK_KERNEL: the kernel (debug:
+# KASAN, lockdep; patched for a quicker run); SOAK_ARGS: soak/run options,
+# e.g. --seed N or --verbose. See README.md, "Soak".
+SOAK_SECONDS ?= 600
+SOAK_KERNEL  ?= debug
+SOAK_ARGS    ?=
+SOAK_BINS    := $(patsubst soak/%.c,$(BUILD)/soak/%,$(wildcard soak/*.c))
+
+.PHONY: soak soak-progs
+soak-progs: $(SOAK_BINS)
+
+$(BUILD)/soak/%: soak/%.c $(wildcard tests/lib/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(USER_CC) -static -O2 -Wall -g -D_GNU_SOURCE -I$(CURDIR)/tests/lib -o $@ $< -lpthread
+
+soak: deps kernel-$(SOAK_KERNEL) soak-progs
+	@$(MAKE) --no-print-directory initramfs KERNEL=$(SOAK_KERNEL)
+	soak/run --kernel $(SOAK_KERNEL) --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
+
 clean:
 	rm -rf $(BUILD)/out $(BUILD)/tests $(BUILD)/bin $(BUILD)/modules $(BUILD)/initramfs* \
-		$(BUILD)/vm $(BUILD)/logs
+		$(BUILD)/vm $(BUILD)/logs $(BUILD)/fuzz $(BUILD)/fuzz-results.tap
 
 distclean:
 	rm -rf $(BUILD)

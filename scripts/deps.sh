@@ -1,6 +1,9 @@
 #!/bin/bash
 # Install every build and run dependency from Debian's packages.
 # Idempotent: prints nothing and does nothing when all is in place.
+#
+#   deps.sh [PACKAGE...]   the project's packages plus these (make fuzz-deps:
+#                          trinity)
 set -euo pipefail
 
 KSRC_VERSION=${KSRC_VERSION:?KSRC_VERSION must be set (see Makefile)}
@@ -8,7 +11,7 @@ KSRC_VERSION=${KSRC_VERSION:?KSRC_VERSION must be set (see Makefile)}
 PKGS="build-essential gcc make flex bison bc libelf-dev libssl-dev cpio
       xz-utils kmod rsync dwarves python3 git ccache perl
       qemu-system-x86 busybox-static numactl libnuma-dev ndctl daxctl
-      stress-ng util-linux procps gnuplot-nox"
+      stress-ng util-linux procps gnuplot-nox $*"
 
 missing=()
 for p in $PKGS; do
