@@ -326,24 +326,6 @@ static int allow_user_set(int nid, int on)
 
 /* ------------------------------------------------------ module control */
 
-static int module_load(const char *name, const char *params)
-{
-	char path[256];
-	struct utsname u;
-	int fd, ret = 0;
-
-	uname(&u);
-	snprintf(path, sizeof(path), "/lib/modules/%s/extra/%s.ko", u.release,
-		 name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (syscall(SYS_finit_module, fd, params, 0))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static int module_unload(const char *name)
 {
 	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
@@ -1264,7 +1246,7 @@ static int cram_unload(struct ostats *st)
 
 static int cram_load(struct ostats *st, const char *params)
 {
-	int ret = module_load(CRAM, params);
+	int ret = spm_module_load(CRAM, params);
 
 	if (ret) {
 		note(&st->err, "insmod " CRAM " %s: %s", params, strerror(-ret));
@@ -1995,7 +1977,7 @@ int main(int argc, char **argv)
 	/* Back to the start: blocks online, spm_cram on node 3. */
 	left = online_all(SPM3, &fixed) + online_all(SPM2, &fixed);
 	if (!node_owned_by(SPM3, CRAM) && !module_loaded(CRAM))
-		module_load(CRAM, "");
+		spm_module_load(CRAM, "");
 	if (left || fixed)
 		say("# end: %d blocks onlined, %d could not be\n", fixed, left);
 
@@ -2034,7 +2016,7 @@ int main(int argc, char **argv)
 	ok = false;
 	sto_freed_a = -1;
 	if (!module_loaded(OWNER) &&
-	    !module_load(OWNER, "nid=2 caps=user,reclaim,compaction,migration")) {
+	    !spm_module_load(OWNER, "nid=2 caps=user,reclaim,compaction,migration")) {
 		/* First as much of the data as may move onto node 2. */
 		__atomic_store_n(&sh->phase, PH_GATHER, __ATOMIC_SEQ_CST);
 		end = now() + 300.0 * opt.scale;

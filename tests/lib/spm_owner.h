@@ -19,16 +19,16 @@
 #define OWNER_DBG	"/sys/kernel/debug/" OWNER
 #define OWNER_PARAM	"/sys/module/" OWNER "/parameters"
 
-/* Load spm_test_owner.ko with params ("caps=user,reclaim ..."); 0 or -errno. */
-static inline int owner_load(const char *params)
+/* Load the project module name.ko with params; 0 or -errno. */
+static inline int spm_module_load(const char *name, const char *params)
 {
 	char path[256];
 	struct utsname u;
 	int fd, ret = 0;
 
 	uname(&u);
-	snprintf(path, sizeof(path), "/lib/modules/%s/extra/" OWNER ".ko",
-		 u.release);
+	snprintf(path, sizeof(path), "/lib/modules/%s/extra/%s.ko", u.release,
+		 name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -36,6 +36,12 @@ static inline int owner_load(const char *params)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+/* Load spm_test_owner.ko with params ("caps=user,reclaim ..."); 0 or -errno. */
+static inline int owner_load(const char *params)
+{
+	return spm_module_load(OWNER, params);
 }
 
 static inline int owner_unload(void)
