@@ -333,13 +333,25 @@ TEST_F(cg, mems_sysram_is_read_only)
 	EXPECT_STREQ("1-2", buf);
 }
 
-/* Tasks of a cpuset need a SysRAM node: SPM-only mems are refused. */
+/*
+ * Tasks of a cpuset need a SysRAM node with memory: SPM-only mems, or SPM
+ * and memoryless nodes, are refused.
+ */
 TEST_F(cg, spm_only_mems_rejected)
 {
 	char buf[64];
 
 	ASSERT_EQ(0, cg_write(self->dir, "cpuset.mems", "0,2"));
 	EXPECT_EQ(-EINVAL, cg_write(self->dir, "cpuset.mems", "2"));
+	/*
+	 * Node 3 (the pmem carve-out, offline) is no SPM node but has no
+	 * memory: it gives the tasks no SysRAM either.
+	 */
+	ASSERT_LE(0, read_str("/sys/devices/system/node/has_memory", buf, sizeof(buf)));
+	ASSERT_EQ(0, spm_nodelist_parse(buf) & (1 << 3)) {
+		TH_LOG("node 3 has memory (has_memory %s): no memoryless node to test", buf);
+	}
+	EXPECT_EQ(-EINVAL, cg_write(self->dir, "cpuset.mems", "2,3"));
 	ASSERT_LE(0, cg_read(self->dir, "cpuset.mems", buf, sizeof(buf)));
 	EXPECT_STREQ("0,2", buf);
 	ASSERT_LE(0, cg_read(self->dir, "cpuset.mems.effective", buf, sizeof(buf)));
