@@ -108,9 +108,11 @@ test: deps $(addprefix kernel-,$(TEST_KERNELS)) checkpatch
 # tripwires); time budgets scaled by 4 (SPM_TIMEOUT_SCALE). Not part of
 # make test: it takes several times as long.
 .PHONY: test-debug
+# baseline-iso is left out: it is about the kernel without the series.
+DEBUG_SUITES := $(filter-out baseline-iso,$(SUITES))
 test-debug: deps kernel-debug
 	@$(MAKE) --no-print-directory initramfs KERNEL=debug
-	tests/run --no-build --kernel debug $(T)
+	tests/run --no-build --kernel debug $(or $(T),$(DEBUG_SUITES))
 
 # --- fuzzing: trinity and fuzz/spm-fuzz in VMs (fuzz/run; not part of make test)
 # FUZZ_KERNEL: the kernel flavor (default debug; built only when there is none,
