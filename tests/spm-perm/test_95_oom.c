@@ -28,6 +28,16 @@
  *   -> the bystander is killed and the hog finishes; the holder, whose
  *      memory is on node 2 where it is of no use to the hog, lives.
  *      Ranked by whole footprint the holder goes first, for nothing.
+ *
+ * And an OOM on node 2 ranks the candidates by what they hold on SPM
+ * nodes, not by their whole footprint:
+ *
+ *   large:     8M bound (mbind) to node 2, then 128M more on SysRAM than
+ *              node 2 has free; oom_score_adj as the hog's (0)
+ *   hog:       binds to node 2 and writes 64M more than node 2 has free
+ *   -> the hog, which holds nearly all of node 2, is killed; the large
+ *      task lives with its data and its pages where they were.  Ranked by
+ *      whole footprint the large task goes first and frees only 8M there.
  */
 #include <signal.h>
 #include <sys/wait.h>
@@ -43,6 +53,12 @@ struct oom_report {
 	long holder_on_a;	/* holder: pages on node 2 after move_pages */
 	long hog_on_a;		/* hog (if it finishes): pages on node 2 */
 	long hog_bad;		/* hog: pages whose pattern is wrong */
+	int check;		/* large: verify and count now */
+	int checked;		/* large: done */
+	size_t large_len;	/* large: its SysRAM buffer */
+	long large_on_a;	/* large: pages of its node-2 buffer on node 2 */
+	long large_on_sys;	/* large: pages of the other on nodes 0-1 */
+	long large_bad;		/* large: pages whose pattern is wrong */
 };
 
 enum { C_OK, C_POLICY, C_MAP, C_MOVE };
@@ -153,6 +169,63 @@ static int hog_child(struct oom_report *r, size_t len, enum hog_kind kind)
 	r->hog_bad = spm_verify(p, len, 96);
 	spm_count_pages(p, len, counts);
 	r->hog_on_a = counts[nid];
+	return C_OK;
+}
+
+/* Wait up to 60 s for a flag a child sets: 1 once set, else 0. */
+static int wait_flag(int *flag)
+{
+	int i;
+
+	for (i = 0; i < 600 && !__atomic_load_n(flag, __ATOMIC_SEQ_CST); i++)
+		usleep(100000);
+	return __atomic_load_n(flag, __ATOMIC_SEQ_CST);
+}
+
+/* Where the large task's pages are, and whether they hold their pattern. */
+static void large_count(struct oom_report *r, char *s, size_t spm_len,
+			char *big)
+{
+	long counts[SPM_MAXN + 1];
+
+	r->large_bad = spm_verify(s, spm_len, 97) +
+		       spm_verify(big, r->large_len, 98);
+	spm_count_pages(s, spm_len, counts);
+	r->large_on_a = counts[PERM_A];
+	spm_count_pages(big, r->large_len, counts);
+	r->large_on_sys = counts[0] + counts[1];
+}
+
+/*
+ * spm_len bound to node 2 (which makes this task a candidate of an OOM
+ * there), then extra more than node 2 has left free on SysRAM (default
+ * policy): more in all than a task can hold on node 2.  Reports, and again
+ * when asked, then waits to be killed.
+ */
+static int large_child(struct oom_report *r, size_t spm_len, size_t extra)
+{
+	unsigned long m = 1UL << PERM_A;
+	char *s, *big;
+
+	s = spm_anon(spm_len);
+	if (!s)
+		return C_MAP;
+	if (spm_mbind(s, spm_len, MPOL_BIND, &m, PERM_MAXNODE, 0))
+		return C_POLICY;
+	spm_fill(s, spm_len, 97);
+	r->large_len = (size_t)spm_node_meminfo(PERM_A, "MemFree") * 1024 + extra;
+	big = spm_anon(r->large_len);
+	if (!big)
+		return C_MAP;
+	spm_fill(big, r->large_len, 98);
+	large_count(r, s, spm_len, big);
+	__atomic_store_n(&r->ready, 1, __ATOMIC_SEQ_CST);
+	while (!__atomic_load_n(&r->check, __ATOMIC_SEQ_CST))
+		usleep(10000);
+	large_count(r, s, spm_len, big);
+	__atomic_store_n(&r->checked, 1, __ATOMIC_SEQ_CST);
+	for (;;)
+		pause();
 	return C_OK;
 }
 
@@ -356,6 +429,70 @@ TEST_F_TIMEOUT(oom, sysram_oom_passes_over_memory_on_spm_nodes, 300)
 	EXPECT_EQ(C_OK, WEXITSTATUS(st));
 	EXPECT_EQ(0, self->r->hog_bad);
 	EXPECT_EQ(NP(len), self->r->hog_on_a);
+}
+
+TEST_F_TIMEOUT(oom, spm_oom_ranks_by_memory_on_spm_nodes, 240)
+{
+	size_t spm = 8 * MB, len;
+	long long need, sys_free;
+	pid_t large;
+	int st, lst;
+
+	ASSERT_EQ(0, spm_read_ll("/proc/sys/vm/oom_kill_allocating_task"));
+	/* Both tasks inherit it: only their memory tells them apart. */
+	ASSERT_EQ(0, spm_read_ll("/proc/self/oom_score_adj"));
+	need = SPM_GET(spm_node_meminfo(PERM_A, "MemFree")) + 128 * 1024;
+	sys_free = SPM_GET(spm_node_meminfo(0, "MemFree")) +
+		   SPM_GET(spm_node_meminfo(1, "MemFree"));
+	ASSERT_LT(need + 256 * 1024, sys_free) {
+		TH_LOG("nodes 0-1 have %lld kB free, the large task needs %lld",
+		       sys_free, need);
+	}
+	fflush(stdout);
+	self->idle = large = fork();
+	if (!large)
+		_exit(large_child(self->r, spm, 128 * MB));
+	ASSERT_LT(0, large);
+	ASSERT_EQ(1, wait_flag(&self->r->ready));
+	printf("# large: %ld of %ld pages on node %d, %ld of %ld on nodes 0-1\n",
+	       self->r->large_on_a, NP(spm), PERM_A, self->r->large_on_sys,
+	       NP(self->r->large_len));
+	ASSERT_EQ(NP(spm), self->r->large_on_a);
+	ASSERT_EQ(NP(self->r->large_len), self->r->large_on_sys);
+	ASSERT_EQ(0, self->r->large_bad);
+
+	len = (size_t)spm_node_meminfo(PERM_A, "MemFree") * 1024 + 64 * MB;
+	printf("# the hog writes %zu MiB bound to node %d\n", len >> 20, PERM_A);
+	st = run_hog(self->r, len, HOG_TASK_POLICY, &self->hog, &self->hog_pid);
+	log_status("hog", st);
+	ASSERT_TRUE(WIFSIGNALED(st)) {
+		TH_LOG("the hog wrote %zu MiB bound to node 2 and was not killed",
+		       len >> 20);
+	}
+	EXPECT_EQ(SIGKILL, WTERMSIG(st));
+	EXPECT_EQ(1, oom_killed(self->hog_pid));
+	if (reap_if_dead(self->idle, &lst)) {
+		log_status("large", lst);
+		self->idle = 0;
+	}
+	EXPECT_EQ(0, oom_killed(large)) {
+		TH_LOG("the kernel log names the large task (pid %d) an OOM victim: ranked by its %zu MiB in all, not its %zu MiB on node 2",
+		       large, (spm + self->r->large_len) >> 20, spm >> 20);
+	}
+	ASSERT_NE(0, self->idle) {
+		TH_LOG("the large task, %ld pages on node 2, was killed",
+		       self->r->large_on_a);
+	}
+
+	/* It lives with its data, its pages where they were. */
+	__atomic_store_n(&self->r->check, 1, __ATOMIC_SEQ_CST);
+	ASSERT_EQ(1, wait_flag(&self->r->checked));
+	printf("# large after the OOM: %ld pages on node %d, %ld on nodes 0-1, %ld corrupt\n",
+	       self->r->large_on_a, PERM_A, self->r->large_on_sys,
+	       self->r->large_bad);
+	EXPECT_EQ(0, self->r->large_bad);
+	EXPECT_EQ(NP(spm), self->r->large_on_a);
+	EXPECT_EQ(NP(self->r->large_len), self->r->large_on_sys);
 }
 
 TEST_HARNESS_MAIN
