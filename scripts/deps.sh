@@ -20,8 +20,17 @@ for p in $PKGS; do
 done
 ksrc_have=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || true)
 [ "$ksrc_have" = "$KSRC_VERSION" ] || missing+=("linux-source-6.12=$KSRC_VERSION")
+# Debian's own configuration of that version, for scripts/config-compare.sh.
+# Optional: the archive keeps only the newest linux-config-6.12.
+kcfg=
+[ "$(dpkg-query -W -f='${Version}' linux-config-6.12 2>/dev/null || true)" = \
+	"$KSRC_VERSION" ] || kcfg="linux-config-6.12=$KSRC_VERSION"
 
-[ ${#missing[@]} -eq 0 ] && exit 0
+[ ${#missing[@]} -eq 0 ] && [ -z "$kcfg" ] && exit 0
+if [ "$(id -u)" != 0 ] && [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: $kcfg not installed (optional; needs root)" >&2
+	exit 0
+fi
 
 if [ "$(id -u)" != 0 ]; then
 	echo "deps: missing packages: ${missing[*]}" >&2
@@ -29,7 +38,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 
-echo "deps: installing ${missing[*]}"
+echo "deps: installing ${missing[*]} $kcfg"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >/dev/null
 if ! apt-cache madison linux-source-6.12 | awk '{print $3}' | grep -qxF "$KSRC_VERSION"; then
@@ -39,5 +48,14 @@ if ! apt-cache madison linux-source-6.12 | awk '{print $3}' | grep -qxF "$KSRC_V
 	echo "deps: pick one with 'make KSRC_VERSION=<version> ...'" >&2
 	exit 1
 fi
-apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ -n "$kcfg" ]; then
+	if apt-cache madison linux-config-6.12 | awk '{print $3}' | grep -qxF "$KSRC_VERSION"; then
+		apt-get install -y -q --no-install-recommends "$kcfg" >/dev/null
+	else
+		echo "deps: $kcfg is not available; scripts/config-compare.sh then needs Debian's config as its argument" >&2
+	fi
+fi
 echo "deps: done"

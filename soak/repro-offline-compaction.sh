@@ -7,9 +7,13 @@
 #       --exec 'bash /add/repro-offline-compaction.sh 120 [--spm]'
 #
 # --spm onlines node 3 as an SPM node (allow_user on); without it node 3
-# is SysRAM. On the patched kernel (spm_nodes=2, the default of
+# is SysRAM. On the 30-patch series (spm_nodes=2, the default of
 # tools/spm-vm) it oopsed in set_pfnblock_flags_mask() after 42, 47 and 88 s;
-# with --no-spm, or on the baseline kernel, it did not in 150-240 s.
+# with node 3 SysRAM, or on the baseline kernel, it did not in 150-240 s:
+# an SPM node's offline migrates its folios to the node's other blocks,
+# so the zone being offlined is the one compaction scans. Patch 31 makes
+# compact_memory and kcompactd give way to memory hotplug;
+# spm-services/test_35_offline_compaction checks that deterministically.
 secs=${1:-120}
 spm=${2:-}
 spm-setup-pmem $spm || exit 1
