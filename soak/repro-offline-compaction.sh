@@ -9,11 +9,12 @@
 # --spm onlines node 3 as an SPM node (allow_user on); without it node 3
 # is SysRAM. On the 30-patch series (spm_nodes=2, the default of
 # tools/spm-vm) it oopsed in set_pfnblock_flags_mask() after 42, 47 and 88 s;
-# with node 3 SysRAM, or on the baseline kernel, it did not in 150-240 s:
-# an SPM node's offline migrates its folios to the node's other blocks,
-# so the zone being offlined is the one compaction scans. Patch 31 makes
-# compact_memory and kcompactd give way to memory hotplug;
-# spm-services/test_35_offline_compaction checks that deterministically.
+# with node 3 SysRAM too; on the baseline kernel, or patched without SPM
+# nodes, it did not in 150-240 s (why the series makes it likelier is not
+# established: the window is the same there). Patch 31 makes compact_memory
+# and kcompactd give way to memory hotplug (150 s, 274 offlines, 2961
+# compact_memory writes: no oops); spm-services/test_35_offline_compaction
+# checks that deterministically.
 secs=${1:-120}
 spm=${2:-}
 spm-setup-pmem $spm || exit 1
