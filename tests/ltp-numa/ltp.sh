@@ -19,10 +19,17 @@
 #
 # LTP_NUMA_TESTS="mbind01 move_pages12" runs a subset; LTP_NUMA_TIMEOUT
 # bounds each program (seconds, default 300); LTP_NUMA_RUN is the
-# unpacked run/ folder (default /add/run).
+# unpacked run/ folder (default /add/run). On a slow kernel (tests/run
+# passes SPM_TIMEOUT_SCALE, 4 on the debug kernel) both that bound and
+# LTP's own time-outs (LTP_TIMEOUT_MUL, 10 by the runner's default) are
+# multiplied by it: on the debug kernel ksm02 and the oom tests need more
+# than LTP's 10 minutes.
 
 run=${LTP_NUMA_RUN:-/add/run}
-per=${LTP_NUMA_TIMEOUT:-300}
+scale=${SPM_TIMEOUT_SCALE:-1}
+case "$scale" in ''|*[!0-9]*) scale=1 ;; esac
+per=$(( ${LTP_NUMA_TIMEOUT:-300} * scale ))
+export LTP_TIMEOUT_MUL=${LTP_TIMEOUT_MUL:-$((10 * scale))}
 out=/tmp/ltp-numa.out
 con=/dev/console
 now() { cut -d' ' -f1 /proc/uptime; }
