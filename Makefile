@@ -76,6 +76,26 @@ $(BUILD)/bin/%: tools/%.c $(USER_DEPS)
 $(SELFTESTS)/kselftest_harness.h:
 	@echo "$@ missing: run 'make tree'" >&2; exit 1
 
+# --- the series' kselftest: tools/testing/selftests/mm/spm_nodes.c -----------
+# Built from build/linux, static, with the mm selftests' flags, into
+# $(BUILD)/tests/selftests/spm_nodes; scripts/mkinitramfs.sh puts it in the
+# guest as /spm/selftests/spm_nodes, and tests/spm-core and tests/spm-dax run
+# it (test_95_selftest.sh, "boot" and "dax" variants), so that it cannot rot.
+# A tree without the file builds nothing here, and those two tests fail.
+# SPM_SELFTEST_SRC (also read by mkinitramfs.sh) may name another tree's
+# copy, e.g. build/wip's.
+SPM_SELFTEST     := $(BUILD)/tests/selftests/spm_nodes
+SPM_SELFTEST_SRC ?= $(SELFTESTS)/mm/spm_nodes.c
+
+userprogs: $(if $(wildcard $(SPM_SELFTEST_SRC)),$(SPM_SELFTEST))
+
+$(SPM_SELFTEST): $(SPM_SELFTEST_SRC) $(wildcard $(dir $(SPM_SELFTEST_SRC))../kselftest*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@cd $(dir $<) && $(USER_CC) -static -O2 -Wall -g -U_FORTIFY_SOURCE \
+		-o $(abspath $@) $(notdir $<)
+# --- end of the series' kselftest ---------------------------------------------
+
 # --- initramfs and VM ---------------------------------------------------------
 # The initramfs needs a built kernel (for its modules) but does not rebuild
 # it: "make kernel" does. "guest" = what a VM of $(KERNEL) needs besides it.

@@ -46,6 +46,13 @@ tool_paths() {
 	done
 }
 
+# --- the series' kselftest: tools/testing/selftests/mm/spm_nodes.c of
+# build/linux (or $SPM_SELFTEST_SRC), built by make userprogs; left out,
+# like its binary, when there is no source. Its source is an input.
+selftest=$BUILD/tests/selftests/spm_nodes
+selftest_src=${SPM_SELFTEST_SRC:-$BUILD/linux/tools/testing/selftests/mm/spm_nodes.c}
+# --- end of the series' kselftest
+
 # Every input, as "path size mtime" lines, for the up-to-date check.
 inputs() {
 	local f
@@ -54,6 +61,7 @@ inputs() {
 		for f in "$0" "$top/scripts/initramfs/init" /usr/bin/busybox $(tool_paths); do
 			echo "$f"
 		done
+		[ -f "$selftest_src" ] && echo "$selftest_src"
 		find "$modsrc" "$BUILD/modules/$flavor" "$BUILD/tests" "$BUILD/bin" \
 			"$top/tools/guest" "$top/tests" -type f 2>/dev/null | grep -v '\.c$\|\.h$' || true
 	} | while read -r f; do
@@ -135,6 +143,16 @@ for d in "$top"/tests/*/; do
 		esac
 	done
 done
+# --- the series' kselftest: /spm/selftests/spm_nodes, run by tests/spm-core
+# and tests/spm-dax (test_95_selftest.sh); its source and binary are above.
+if [ -f "$selftest_src" ]; then
+	if [ ! -x "$selftest" ] || [ "$selftest_src" -nt "$selftest" ]; then
+		echo "mkinitramfs: $selftest is missing or older than $selftest_src: run make userprogs" >&2
+		exit 1
+	fi
+	install -D -m 0755 "$selftest" "$stage/spm/selftests/spm_nodes"
+fi
+# --- end of the series' kselftest
 if [ -d "$BUILD/bin" ]; then
 	cp -a "$BUILD/bin/." "$stage/spm/bin/"
 fi
