@@ -40,7 +40,10 @@ FIXTURE(mig) {
 	int status[NPAGES];
 	char cg[128];
 	pid_t child;
+	char numa_balancing[16];
 };
+
+#define NUMA_BALANCING "/proc/sys/kernel/numa_balancing"
 
 static void set_nodes(FIXTURE_DATA(mig) *self, int nid)
 {
@@ -78,6 +81,16 @@ FIXTURE_SETUP(mig)
 	ASSERT_LE(0, self->saved);
 	self->cg[0] = '\0';
 	self->child = 0;
+	/*
+	 * NUMA balancing would move the region's pages to the node of the
+	 * CPU that reads them, off the SPM node while it permits migration:
+	 * on a slow kernel (debug) between the steps of a test.  The tests
+	 * here are about the syscalls; iso.numa_balancing_* test balancing.
+	 */
+	self->numa_balancing[0] = '\0';
+	if (spm_read_file(NUMA_BALANCING, self->numa_balancing,
+			  sizeof(self->numa_balancing)) > 0)
+		ASSERT_EQ(0, spm_write_file(NUMA_BALANCING, "0"));
 
 	/* The region starts on node 1. */
 	self->p = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -101,6 +114,8 @@ FIXTURE_TEARDOWN(mig)
 		rmdir(self->cg);
 	}
 	spm_allow_user_set(self->nid, self->saved);
+	if (self->numa_balancing[0])
+		spm_write_file(NUMA_BALANCING, self->numa_balancing);
 }
 
 static void make_cgroup(struct __test_metadata *_metadata,
