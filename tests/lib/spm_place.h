@@ -607,12 +607,23 @@ static inline void *spm_mmap_aligned(size_t len, size_t align)
 static inline long long spm_squeeze(int nid, long long leave_kb)
 {
 	long long free_kb = spm_node_meminfo(nid, "MemFree");
-	long long size_kb = free_kb - leave_kb;
+	long long min = spm_zoneinfo_sum(nid, "min");
+	long long boost = spm_zoneinfo_sum(nid, "boost");
+	long long size_kb;
 	char opts[128];
 	int fd, err = 0;
 
 	if (free_kb < 0)
 		return free_kb;
+	/*
+	 * Stay 4 MiB above the min watermark as the allocator sees it (a
+	 * boosted one: the debug kernel boosts after fragmentation events),
+	 * or the bound fill itself ends in an OOM kill: its shmem cannot be
+	 * reclaimed without swap.
+	 */
+	if (min >= 0 && boost >= 0 && leave_kb < (min + boost) * 4 + 4096)
+		leave_kb = (min + boost) * 4 + 4096;
+	size_kb = free_kb - leave_kb;
 	if (size_kb <= 0)
 		return 0;
 	mkdir(SPM_SQUEEZE_DIR, 0700);
