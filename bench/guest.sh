@@ -15,7 +15,8 @@
 #   accel         insmod spm_accel.ko user=1 (it claims node 2, see
 #                 drivers/spm_accel)
 #   pfdev:N       fault loop on mappings of /dev/spm_accel, numactl
-#                 --cpunodebind=0 (pages checked on node N, the device's)
+#                 --cpunodebind=0 (node N, the device's: the driver checks
+#                 every page it allocates, see accelstat's misplaced)
 #   accelstat     the device's counters (BENCH accelstat ...); fails if a
 #                 device page is still allocated or an allocation failed
 #   alloc         insmod spm_alloc_bench, one warm-up read, then RUNS reads

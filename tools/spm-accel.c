@@ -119,6 +119,19 @@ static int open_dev(void)
 	return fd;
 }
 
+/* The node the device owns (module parameter nid). */
+static int dev_nid(int fd)
+{
+	struct spm_accel_info i;
+	int err = spm_accel_info(fd, &i);
+
+	if (err)
+		die("SPM_ACCEL_IOC_INFO", -err);
+	if (i.nid < 0 || i.nid >= SPM_ACCEL_MAX_NODES)
+		die("SPM_ACCEL_IOC_INFO: node out of range", ERANGE);
+	return i.nid;
+}
+
 /*
  * Run the device's checksum of len bytes at addr (a file offset, or a user
  * address with SPM_ACCEL_OP_USER) and print it next to the CPU's.
@@ -146,7 +159,8 @@ static int cmd_owned(long npages)
 	const uint64_t key = 0x0123456789abcdefULL;
 	struct spm_accel_op op;
 	uint64_t cpu_sum, *copy;
-	int fd = open_dev(), err;
+	int fd = open_dev(), nid = dev_nid(fd), err;
+	char what[64];
 	size_t i;
 	char *p;
 
@@ -158,8 +172,6 @@ static int cmd_owned(long npages)
 	printf("owned: %ld pages of driver-owned memory\n", npages);
 	fill_pattern(p, len, 42);
 	memcpy(copy, p, len);
-	print_cpu_nodes("CPU sees pages on", p, len);
-	check(spm_pages_on_node(p, len, 2) == npages, "every page on node 2 (move_pages)");
 	cpu_sum = spm_fnv64(SPM_FNV64_OFFSET, p, len);
 
 	err = spm_accel_range(fd, SPM_ACCEL_IOC_TO_DEVICE, 0, len);
@@ -170,6 +182,10 @@ static int cmd_owned(long npages)
 
 	dev_checksum(fd, &op, 0, 0, len, cpu_sum);
 	check(op.result == cpu_sum, "device checksum = CPU checksum");
+	/* move_pages() cannot tell: the mapping is VM_PFNMAP. */
+	snprintf(what, sizeof(what), "every page on node %d (as the device sees it)",
+		 nid);
+	check(op.node_pages[nid] == npages, what);
 
 	err = spm_accel_exec(fd, &op, SPM_ACCEL_CMD_XOR, 0, 0, len, key, NULL);
 	if (err)
@@ -191,13 +207,14 @@ static int cmd_owned(long npages)
 static int cmd_managed(long npages)
 {
 	size_t len = npages * page_size;
-	unsigned long mask = 1UL << 2;
 	struct spm_accel_op op;
 	struct spm_accel_info before, after;
 	uint64_t cpu_sum;
 	void **pages;
 	int *nodes, *status;
-	int fd = open_dev(), err;
+	int fd = open_dev(), nid = dev_nid(fd), err;
+	unsigned long mask = 1UL << nid;
+	char what[80];
 	long i, moved = 0;
 	char *p;
 
@@ -208,20 +225,24 @@ static int cmd_managed(long npages)
 	status = calloc(npages, sizeof(*status));
 	if (p == MAP_FAILED || !pages || !nodes || !status)
 		die("mmap", errno);
-	printf("managed: %ld anonymous pages, mbind(MPOL_BIND, node 2)\n", npages);
+	printf("managed: %ld anonymous pages, mbind(MPOL_BIND, node %d)\n",
+	       npages, nid);
 	if (spm_mbind(p, len, MPOL_BIND, &mask, 64, 0))
-		die("mbind to node 2 (is spm_accel loaded with user=1?)", errno);
+		die("mbind to the device's node (is spm_accel loaded with user=1?)",
+		    errno);
 	fill_pattern(p, len, 7);
 	print_cpu_nodes("CPU sees pages on", p, len);
-	check(spm_pages_on_node(p, len, 2) == npages, "every page on node 2 (move_pages)");
+	snprintf(what, sizeof(what), "every page on node %d (move_pages)", nid);
+	check(spm_pages_on_node(p, len, nid) == npages, what);
 	cpu_sum = spm_fnv64(SPM_FNV64_OFFSET, p, len);
 
 	err = spm_accel_range(fd, SPM_ACCEL_IOC_MIRROR, (uintptr_t)p, len);
 	if (err)
 		die("SPM_ACCEL_IOC_MIRROR", -err);
 	dev_checksum(fd, &op, SPM_ACCEL_OP_USER, (uintptr_t)p, len, cpu_sum);
-	check(op.result == cpu_sum && op.node_pages[2] == npages,
-	      "device checksum = CPU checksum, pages on node 2");
+	snprintf(what, sizeof(what), "device checksum = CPU checksum, pages on node %d",
+		 nid);
+	check(op.result == cpu_sum && op.node_pages[nid] == npages, what);
 
 	spm_accel_info(fd, &before);
 	for (i = 0; i < npages; i++) {
@@ -262,9 +283,10 @@ static double now_ns(void)
 
 /*
  * ns per first-touch write fault over npages of a fresh mapping of the
- * device (dev) or of anonymous memory; *on_spm: pages that sat on node 2.
+ * device (dev) or of anonymous memory; *on_spm: pages that sat on node nid
+ * (the device's node; for device memory as the device sees it).
  */
-static double fault_loop(long npages, int dev, long *on_spm)
+static double fault_loop(long npages, int dev, int nid, long *on_spm)
 {
 	size_t len = npages * page_size;
 	int fd = -1;
@@ -285,7 +307,8 @@ static double fault_loop(long npages, int dev, long *on_spm)
 	for (i = 0; i < npages; i++)
 		((volatile char *)p)[i * page_size] = 1;
 	t1 = now_ns();
-	*on_spm = spm_pages_on_node(p, len, 2);
+	*on_spm = dev ? spm_accel_pages_on_node(fd, 0, len, nid) :
+			spm_pages_on_node(p, len, nid);
 	munmap(p, len);
 	if (fd >= 0)
 		close(fd);
@@ -296,38 +319,45 @@ static int cmd_faultbench(long npages)
 {
 	double dev = 0, anon = 0, t;
 	long on_dev, on_anon;
-	int round;
+	int fd = open_dev(), nid = dev_nid(fd), round;
+	char what[64];
 
+	close(fd);
 	printf("faultbench: %ld first-touch write faults per round, best of 3\n",
 	       npages);
 	for (round = 0; round < 3; round++) {
-		t = fault_loop(npages, 1, &on_dev);
+		t = fault_loop(npages, 1, nid, &on_dev);
 		if (!round || t < dev)
 			dev = t;
-		t = fault_loop(npages, 0, &on_anon);
+		t = fault_loop(npages, 0, nid, &on_anon);
 		if (!round || t < anon)
 			anon = t;
 	}
-	printf("  /dev/spm_accel (node 2):  %8.0f ns/fault\n", dev);
+	printf("  /dev/spm_accel (node %d):  %8.0f ns/fault\n", nid, dev);
 	printf("  anonymous (SysRAM):       %8.0f ns/fault\n", anon);
 	printf("  ratio device/anonymous:   %8.2f\n", anon > 0 ? dev / anon : 0);
-	check(on_dev == npages, "every device page on node 2");
-	check(on_anon == 0, "no anonymous page on node 2");
+	snprintf(what, sizeof(what), "every device page on node %d", nid);
+	check(on_dev == npages, what);
+	snprintf(what, sizeof(what), "no anonymous page on node %d", nid);
+	check(on_anon == 0, what);
 	return failures ? 1 : 0;
 }
 
 static int cmd_hold(long npages)
 {
 	size_t len = npages * page_size;
-	int fd = open_dev();
+	int fd = open_dev(), nid = dev_nid(fd);
+	struct spm_accel_info i;
 	char *p;
 
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		die("mmap", errno);
 	spm_touch(p, len);
-	printf("hold: %ld pages, %ld on node 2; waiting for a signal\n", npages,
-	       spm_pages_on_node(p, len, 2));
+	if (spm_accel_info(fd, &i))
+		die("SPM_ACCEL_IOC_INFO", errno);
+	printf("hold: %ld pages, %llu allocated on node %d; waiting for a signal\n",
+	       npages, (unsigned long long)i.pages, nid);
 	fflush(stdout);
 	for (;;)
 		pause();

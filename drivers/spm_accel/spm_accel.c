@@ -15,6 +15,22 @@
  * own address_space, so taking ranges away from the CPU zaps only the
  * mappings of that file.
  *
+ * The mapping is VM_PFNMAP (vmf_insert_pfn(), as TTM and the DRM GEM
+ * helpers do): its entries hold no page reference and get_user_pages()
+ * refuses it (EFAULT), so nothing outside the driver (a pipe after
+ * vmsplice(), O_DIRECT, a long-term pin) can keep a page the device is about
+ * to own, and a FOLL_LONGTERM pin, which could neither migrate these pages
+ * nor pin them on a node that does not grant longterm_pin, fails at once
+ * instead of retrying forever.  ptrace and /proc/PID/mem go through
+ * ->access, which follows ownership like a CPU access.
+ *
+ * Driver pages are movable (__GFP_MOVABLE and movable_operations), so the
+ * node may be any SPM node however it was onlined: a dax/kmem node is all
+ * ZONE_MOVABLE, where only movable allocations are served, and where memory
+ * offline and compaction expect every page to move.  The driver migrates a
+ * page by zapping the CPU entries of its file offset, copying it and
+ * switching its device page table entry; the next touch maps the new page.
+ *
  * Managed user memory.  With user=1 the node grants user placement and
  * migration, so a task can mbind(MPOL_BIND) anonymous memory onto it.  The
  * device mirrors a range of the task's page tables with hmm_range_fault()
@@ -31,15 +47,19 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
+#include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/hmm.h>
+#include <linux/migrate.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/module.h>
+#include <linux/pagemap.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/spm_node.h>
 #include <linux/uaccess.h>
@@ -62,9 +82,12 @@ MODULE_PARM_DESC(user,
 #define ACCEL_CHUNK		64
 /* How long a command keeps retrying a range that is being invalidated. */
 #define ACCEL_FAULT_TIMEOUT_MS	5000
-/* Device memory: on the node or nowhere, no OOM killer, no warning. */
-#define ACCEL_GFP		(GFP_HIGHUSER | __GFP_SPM_NODE | __GFP_ZERO | \
-				 __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
+/*
+ * Device memory: on the node or nowhere, no OOM killer, no warning;
+ * movable, so that ZONE_MOVABLE (a dax/kmem node) can serve it.
+ */
+#define ACCEL_GFP		(GFP_HIGHUSER_MOVABLE | __GFP_SPM_NODE | \
+				 __GFP_ZERO | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
 /* Device page table mark: the device owns the page, the CPU may not map it. */
 #define ACCEL_DEVICE_OWNED	XA_MARK_0
 
@@ -84,6 +107,7 @@ MODULE_PARM_DESC(user,
  * @ops: commands run.
  * @invalidations: mirror invalidations.
  * @mirror_faults: pages faulted in for mirrors.
+ * @migrated: driver-owned pages migrated (compaction, memory offline).
  * @node_pages_freed: pages freed on the node (pages_freed callback).
  * @folios_arrived: folios migrated onto the node (folio_arrived callback).
  * @pressure: low-watermark events on the node (pressure callback).
@@ -100,6 +124,7 @@ struct spm_accel {
 	atomic64_t ops;
 	atomic64_t invalidations;
 	atomic64_t mirror_faults;
+	atomic64_t migrated;
 	atomic64_t node_pages_freed;
 	atomic64_t folios_arrived;
 	atomic64_t pressure;
@@ -111,9 +136,12 @@ static struct spm_accel accel;
  * struct accel_file - one open file of the device
  * @mapping: the file's own address_space, so that unmap_mapping_range()
  *	reaches only this file's mappings.
- * @lock: protects @pages and the counters below it.
+ * @lock: protects @pages and the counters below it; held while a page of
+ *	@pages is used (CPU mapping, engine, ->access) or migrated.
  * @pages: device page table of driver-owned memory: page index in the file
  *	-> struct page, marked %ACCEL_DEVICE_OWNED while the device owns it.
+ *	Each page holds one reference for the table, page->private points to
+ *	the file and page->index is its index.
  * @nr_pages: pages in @pages.
  * @nr_device: pages marked %ACCEL_DEVICE_OWNED.
  * @faults: CPU faults on the file's memory.
@@ -121,7 +149,8 @@ static struct spm_accel accel;
  * @ops: commands run for the file.
  * @mirror_lock: protects @mirrors and keeps mirrors alive during commands.
  * @mirrors: the file's mirrors (struct accel_mirror.list).
- * @nr_mirrors: entries in @mirrors.
+ * @nr_mirrors: entries in @mirrors (written under @mirror_lock, read
+ *	without it by INFO).
  * @invalidations: invalidations of the file's mirrors.
  * @mirror_faults: pages faulted in for the file's mirrors.
  */
@@ -173,6 +202,9 @@ struct accel_mirror {
  * @mirror: the mirror it works on, or NULL for driver-owned memory.
  * @op: the command; its output fields are filled in by the engine.
  * @nodes: kernel copy of the per-page node array, or NULL.
+ * @done: completed by the engine when the command is over.
+ * @cancel: set when the submitter is killed: the engine stops the command
+ *	at the next chunk.
  * @ret: 0 or -errno.
  */
 struct accel_cmd {
@@ -181,6 +213,8 @@ struct accel_cmd {
 	struct accel_mirror *mirror;
 	struct spm_accel_op op;
 	s32 *nodes;
+	struct completion done;
+	bool cancel;
 	int ret;
 };
 
@@ -260,6 +294,12 @@ static bool accel_cmd_writes(const struct spm_accel_op *op)
 	return op->cmd != SPM_ACCEL_CMD_CHECKSUM;
 }
 
+/* The submitter was killed: stop (the caller will not see the result). */
+static bool accel_cmd_cancelled(const struct accel_cmd *cmd)
+{
+	return READ_ONCE(cmd->cancel);
+}
+
 /* A command on driver-owned memory: every page must be device-owned. */
 static int accel_run_owned(struct accel_cmd *cmd)
 {
@@ -276,9 +316,14 @@ static int accel_run_owned(struct accel_cmd *cmd)
 		}
 	}
 	for (i = 0; i < n; i++) {
-		accel_do_page(cmd, xa_load(&f->pages, first + i), i);
-		if (!(i % ACCEL_CHUNK))
+		if (!(i % ACCEL_CHUNK)) {
+			if (accel_cmd_cancelled(cmd)) {
+				ret = -EINTR;
+				goto out;
+			}
 			cond_resched();
+		}
+		accel_do_page(cmd, xa_load(&f->pages, first + i), i);
 	}
 out:
 	mutex_unlock(&f->lock);
@@ -291,13 +336,17 @@ static bool accel_view_usable(unsigned long hpfn, bool write)
 }
 
 /*
- * Make the device's view of [start, end) of @m usable for a command, faulting
- * in through the CPU page tables what it lacks.  On success, returns 0 with
+ * Make the device's view of [start, end) of @m usable for @cmd, faulting in
+ * through the CPU page tables what it lacks.  On success, returns 0 with
  * @m->lock held: the view stays valid until the caller drops the lock.
+ * -EFAULT: part of the range is not mapped, or not writable for a writing
+ * command, or not memory the device can mirror (VM_IO, VM_PFNMAP); -EBUSY:
+ * it kept being invalidated for ACCEL_FAULT_TIMEOUT_MS; -EINTR: cancelled.
  */
-static int accel_mirror_lock_range(struct accel_mirror *m, unsigned long start,
+static int accel_mirror_lock_range(struct accel_cmd *cmd, unsigned long start,
 				   unsigned long end, bool write, u64 *faulted)
 {
+	struct accel_mirror *m = cmd->mirror;
 	unsigned long first = (start - m->start) >> PAGE_SHIFT;
 	unsigned long i, n = (end - start) >> PAGE_SHIFT, missing;
 	unsigned long timeout = jiffies +
@@ -323,6 +372,8 @@ static int accel_mirror_lock_range(struct accel_mirror *m, unsigned long start,
 			return 0;
 		mutex_unlock(&m->lock);
 
+		if (accel_cmd_cancelled(cmd))
+			return -EINTR;
 		if (time_after(jiffies, timeout))
 			return -EBUSY;
 		range.notifier_seq = mmu_interval_read_begin(&m->notifier);
@@ -331,6 +382,9 @@ static int accel_mirror_lock_range(struct accel_mirror *m, unsigned long start,
 		mmap_read_unlock(mm);
 		if (ret == -EBUSY)
 			continue;
+		/* A write to read-only memory: EFAULT, as for write(2). */
+		if (ret == -EPERM)
+			ret = -EFAULT;
 		if (ret)
 			return ret;
 
@@ -348,6 +402,32 @@ static int accel_mirror_lock_range(struct accel_mirror *m, unsigned long start,
 	}
 }
 
+/*
+ * The CPU page tables do not see a device write: mark the folio dirty, so
+ * that reclaim neither drops it (a lazily freed page) nor frees a clean
+ * swap cache copy.  Called with the view's lock held, before an
+ * invalidation can unmap the folio.
+ *
+ * folio_mark_dirty() wants the folio lock, or a lock that keeps the folio
+ * from being truncated, as the page table lock does for callers that
+ * cannot sleep.  The view's lock is such a lock (truncation unmaps first,
+ * and an unmap waits for it in accel_mirror_invalidate()), but the folio
+ * lock is taken whenever it is free.  It is never waited for: its holder
+ * may be reclaim or migration, which lock the folio and then invalidate,
+ * waiting for the view's lock held here.  Nor may the folio be dirtied
+ * after the view is unlocked: that needs a reference across the unlock,
+ * and a migration that meets it fails (the page stays where it was).
+ */
+static void accel_folio_written(struct folio *folio)
+{
+	if (folio_trylock(folio)) {
+		folio_mark_dirty(folio);
+		folio_unlock(folio);
+	} else {
+		folio_mark_dirty(folio);
+	}
+}
+
 /* A command on a mirror, chunk by chunk. */
 static int accel_run_mirror(struct accel_cmd *cmd)
 {
@@ -355,23 +435,27 @@ static int accel_run_mirror(struct accel_cmd *cmd)
 	struct spm_accel_op *op = &cmd->op;
 	bool write = accel_cmd_writes(op);
 	unsigned long addr, next, end = op->addr + op->length;
+	struct folio *last;
 	int ret = 0;
 
 	if (!mmget_not_zero(m->notifier.mm))
 		return -EFAULT;
 	for (addr = op->addr; addr < end; addr = next) {
 		next = min(end, addr + ACCEL_CHUNK * PAGE_SIZE);
-		ret = accel_mirror_lock_range(m, addr, next, write, &op->faulted);
+		ret = accel_mirror_lock_range(cmd, addr, next, write,
+					      &op->faulted);
 		if (ret)
 			break;
+		last = NULL;
 		for (; addr < next; addr += PAGE_SIZE) {
 			unsigned long hpfn = m->view[(addr - m->start) >> PAGE_SHIFT];
 			struct page *page = hmm_pfn_to_page(hpfn);
 
 			accel_do_page(cmd, page, (addr - op->addr) >> PAGE_SHIFT);
-			/* The CPU page tables do not see a device write. */
-			if (write)
-				folio_mark_dirty(page_folio(page));
+			if (write && page_folio(page) != last) {
+				last = page_folio(page);
+				accel_folio_written(last);
+			}
 		}
 		op->invalidations = m->invalidations;
 		mutex_unlock(&m->lock);
@@ -391,21 +475,46 @@ static void accel_engine_work(struct work_struct *work)
 		cmd->op.result = 0;
 	atomic64_inc(&cmd->file->ops);
 	atomic64_inc(&accel.ops);
+	/* The last access to @cmd: the submitter may return at once. */
+	complete(&cmd->done);
 }
 
-/* Submit @cmd to the engine and wait for it. */
+/*
+ * Submit @cmd to the engine and wait for it.  A command still queued
+ * (behind other files' commands) is withdrawn on any signal: nothing was
+ * done, the call restarts or fails with EINTR.  A running command is not
+ * interrupted half-way for a signal the caller survives; a fatal signal
+ * stops it at the next chunk.
+ */
 static int accel_engine_run(struct accel_cmd *cmd)
 {
+	int ret;
+
 	INIT_WORK_ONSTACK(&cmd->work, accel_engine_work);
+	init_completion(&cmd->done);
+	cmd->cancel = false;
 	queue_work(accel.engine, &cmd->work);
-	flush_work(&cmd->work);
+	if (wait_for_completion_interruptible(&cmd->done)) {
+		if (cancel_work(&cmd->work)) {
+			ret = -ERESTARTSYS;
+			goto out;
+		}
+		if (wait_for_completion_killable(&cmd->done)) {
+			WRITE_ONCE(cmd->cancel, true);
+			wait_for_completion(&cmd->done);
+		}
+	}
+	ret = cmd->ret;
+out:
 	destroy_work_on_stack(&cmd->work);
-	return cmd->ret;
+	return ret;
 }
 
 /* ---------------------------------------------------------------------
  * Driver-owned memory: faults and ownership.
  */
+
+static const struct movable_operations accel_mops;
 
 static struct page *accel_alloc_page(struct accel_file *f)
 {
@@ -426,6 +535,32 @@ static struct page *accel_alloc_page(struct accel_file *f)
 	f->nr_pages++;
 	atomic64_inc(&accel.pages);
 	return page;
+}
+
+/* Make @page, entry @index of @f's table, a driver page the VM may move. */
+static void accel_page_set_movable(struct page *page, struct accel_file *f,
+				   pgoff_t index)
+{
+	set_page_private(page, (unsigned long)f);
+	page->index = index;
+	lock_page(page);
+	__SetPageMovable(page, &accel_mops);
+	unlock_page(page);
+}
+
+/* Drop the table's reference to a page that leaves it (file release). */
+static void accel_page_release(struct page *page)
+{
+	/*
+	 * Under the page lock, so that a migration that isolated the page
+	 * sees that the driver let it go (the migration core frees it then).
+	 */
+	lock_page(page);
+	__ClearPageMovable(page);
+	unlock_page(page);
+	set_page_private(page, 0);
+	put_page(page);
+	atomic64_dec(&accel.pages);
 }
 
 /*
@@ -466,6 +601,7 @@ static struct page *accel_get_page(struct accel_file *f, pgoff_t index,
 		__free_page(page);
 		return NULL;
 	}
+	accel_page_set_movable(page, f, index);
 	return page;
 }
 
@@ -493,9 +629,11 @@ static vm_fault_t accel_fault(struct vm_fault *vmf)
 		ret = VM_FAULT_SIGBUS;
 		goto out;
 	}
-	/* Under f->lock, so that a hand-over to the device zaps it. */
-	err = vm_insert_page(vmf->vma, vmf->address, page);
-	ret = (!err || err == -EBUSY) ? VM_FAULT_NOPAGE : vmf_error(err);
+	/*
+	 * A special entry, no page reference: GUP cannot take one.  Under
+	 * f->lock, so that a hand-over to the device or a migration zaps it.
+	 */
+	ret = vmf_insert_pfn(vmf->vma, vmf->address, page_to_pfn(page));
 out:
 	mutex_unlock(&f->lock);
 	return ret;
@@ -514,9 +652,118 @@ static vm_fault_t accel_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff,
 	return 0;
 }
 
+/*
+ * ptrace() and /proc/PID/mem, which cannot use GUP on this mapping: a
+ * CPU-owned page (allocated if need be, as a touch would) is read or
+ * written, a device-owned one is refused, and so is a forced write through
+ * a mapping without write permission (GUP refuses it on shared mappings).
+ */
+static int accel_access(struct vm_area_struct *vma, unsigned long addr,
+			void *buf, int len, int write)
+{
+	struct accel_file *f = vma->vm_file->private_data;
+	pgoff_t index = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	unsigned int offset = offset_in_page(addr);
+	struct page *page;
+	bool device_owned;
+	int err = 0;
+	void *kaddr;
+
+	if (write && !(vma->vm_flags & VM_WRITE))
+		return -EACCES;
+	if (index >= ACCEL_MAX_PAGES)
+		return -EFAULT;
+	len = min_t(int, len, PAGE_SIZE - offset);
+
+	if (mutex_lock_killable(&f->lock))
+		return -EINTR;
+	page = accel_get_page(f, index, &device_owned, &err);
+	if (!page || device_owned) {
+		mutex_unlock(&f->lock);
+		return page ? -EACCES : err;
+	}
+	kaddr = kmap_local_page(page);
+	if (write)
+		memcpy(kaddr + offset, buf, len);
+	else
+		memcpy(buf, kaddr + offset, len);
+	kunmap_local(kaddr);
+	mutex_unlock(&f->lock);
+	return len;
+}
+
 static const struct vm_operations_struct accel_vm_ops = {
 	.fault		= accel_fault,
 	.map_pages	= accel_map_pages,
+	.access		= accel_access,
+};
+
+/*
+ * Migration of driver pages (compaction, memory offline, alloc_contig).
+ * The VM holds a reference to the isolated page; the table keeps its own.
+ */
+static bool accel_isolate_page(struct page *page, isolate_mode_t mode)
+{
+	return true;
+}
+
+static int accel_migrate_page(struct page *dst, struct page *src,
+			      enum migrate_mode mode)
+{
+	/*
+	 * src is locked and still movable: the file has not released it
+	 * (accel_page_release() clears that under the page lock first), so
+	 * the file is alive.
+	 */
+	struct accel_file *f = (struct accel_file *)page_private(src);
+	pgoff_t index = src->index;
+	void *old;
+
+	/*
+	 * Never wait for f->lock: its holder may be allocating and compacting,
+	 * or releasing the file and waiting for this page's lock.  The VM
+	 * retries -EAGAIN (memory offline until it succeeds).
+	 */
+	if (!mutex_trylock(&f->lock))
+		return -EAGAIN;
+	if (WARN_ON_ONCE(xa_load(&f->pages, index) != src)) {
+		mutex_unlock(&f->lock);
+		return -EAGAIN;
+	}
+	/* The CPU's entries go: the next touch maps dst.  The device's view
+	 * is f->lock, which the engine holds while it uses the page. */
+	if (!xa_get_mark(&f->pages, index, ACCEL_DEVICE_OWNED))
+		unmap_mapping_range(&f->mapping, (loff_t)index << PAGE_SHIFT,
+				    PAGE_SIZE, 1);
+	copy_highpage(dst, src);
+	get_page(dst);
+	/* Replacing an entry allocates nothing; its marks stay. */
+	old = xa_store(&f->pages, index, dst, GFP_NOWAIT);
+	if (WARN_ON_ONCE(old != src)) {
+		put_page(dst);
+		mutex_unlock(&f->lock);
+		return -EAGAIN;
+	}
+	set_page_private(dst, (unsigned long)f);
+	dst->index = index;
+	__SetPageMovable(dst, &accel_mops);
+	__ClearPageMovable(src);
+	set_page_private(src, 0);
+	put_page(src);		/* the table's; the VM frees src */
+	atomic64_inc(&accel.migrated);
+	mutex_unlock(&f->lock);
+	return MIGRATEPAGE_SUCCESS;
+}
+
+/* A migration that failed leaves the page where it was, in the table. */
+static void accel_putback_page(struct page *page)
+{
+}
+
+static const struct movable_operations accel_mops = {
+	.isolate_page	= accel_isolate_page,
+	.migrate_page	= accel_migrate_page,
+	.putback_page	= accel_putback_page,
 };
 
 /* Check a range of driver-owned memory; returns its first page index. */
@@ -545,14 +792,22 @@ static int accel_to_device(struct accel_file *f,
 	if (ret)
 		return ret;
 
-	mutex_lock(&f->lock);
+	if (mutex_lock_interruptible(&f->lock))
+		return -ERESTARTSYS;
 	for (i = 0; i < n; i++) {
 		if (!accel_get_page(f, first + i, &owned, &ret)) {
+			/* The node is full, or the table cannot grow. */
 			ret = -ENOMEM;
 			goto out;
 		}
-		if (!(i % ACCEL_CHUNK))
+		if (!(i % ACCEL_CHUNK)) {
+			/* Up to 1 GiB to allocate: let a killed caller go. */
+			if (fatal_signal_pending(current)) {
+				ret = -EINTR;
+				goto out;
+			}
 			cond_resched();
+		}
 	}
 	for (i = 0; i < n; i++) {
 		if (!xa_get_mark(&f->pages, first + i, ACCEL_DEVICE_OWNED)) {
@@ -579,7 +834,8 @@ static int accel_to_cpu(struct accel_file *f, const struct spm_accel_range *r)
 	if (ret)
 		return ret;
 
-	mutex_lock(&f->lock);
+	if (mutex_lock_interruptible(&f->lock))
+		return -ERESTARTSYS;
 	xa_for_each_range(&f->pages, index, page, first, first + n - 1) {
 		if (xa_get_mark(&f->pages, index, ACCEL_DEVICE_OWNED)) {
 			xa_clear_mark(&f->pages, index, ACCEL_DEVICE_OWNED);
@@ -665,7 +921,10 @@ static int accel_mirror_add(struct accel_file *f,
 	m->end = r->start + r->length;
 	mutex_init(&m->lock);
 
-	mutex_lock(&f->mirror_lock);
+	if (mutex_lock_interruptible(&f->mirror_lock)) {
+		ret = -ERESTARTSYS;
+		goto free;
+	}
 	ret = -ENOSPC;
 	if (f->nr_mirrors >= SPM_ACCEL_MAX_MIRRORS)
 		goto unlock;
@@ -680,10 +939,11 @@ static int accel_mirror_add(struct accel_file *f,
 					   &accel_mirror_ops);
 	if (!ret) {
 		list_add_tail(&m->list, &f->mirrors);
-		f->nr_mirrors++;
+		WRITE_ONCE(f->nr_mirrors, f->nr_mirrors + 1);
 	}
 unlock:
 	mutex_unlock(&f->mirror_lock);
+free:
 	if (ret) {
 		kvfree(m->view);
 		kfree(m);
@@ -703,14 +963,15 @@ static int accel_mirror_remove(struct accel_file *f,
 {
 	struct accel_mirror *m;
 
-	mutex_lock(&f->mirror_lock);
+	if (mutex_lock_interruptible(&f->mirror_lock))
+		return -ERESTARTSYS;
 	m = accel_mirror_find(f, r->start, r->length);
 	if (!m || m->start != r->start || m->end - m->start != r->length) {
 		mutex_unlock(&f->mirror_lock);
 		return -ENOENT;
 	}
 	list_del(&m->list);
-	f->nr_mirrors--;
+	WRITE_ONCE(f->nr_mirrors, f->nr_mirrors - 1);
 	mutex_unlock(&f->mirror_lock);
 	accel_mirror_free(m);
 	return 0;
@@ -760,10 +1021,13 @@ static long accel_exec(struct accel_file *f, struct spm_accel_op __user *uop)
 
 	if (op->flags & SPM_ACCEL_OP_USER) {
 		/* The mirror lock keeps the mirror alive while the engine runs. */
-		mutex_lock(&f->mirror_lock);
-		cmd.mirror = accel_mirror_find(f, op->addr, op->length);
-		ret = cmd.mirror ? accel_engine_run(&cmd) : -EACCES;
-		mutex_unlock(&f->mirror_lock);
+		if (mutex_lock_interruptible(&f->mirror_lock)) {
+			ret = -ERESTARTSYS;
+		} else {
+			cmd.mirror = accel_mirror_find(f, op->addr, op->length);
+			ret = cmd.mirror ? accel_engine_run(&cmd) : -EACCES;
+			mutex_unlock(&f->mirror_lock);
+		}
 	} else {
 		ret = accel_engine_run(&cmd);
 	}
@@ -794,17 +1058,17 @@ static long accel_info(struct accel_file *f, struct spm_accel_info __user *uinfo
 		.ops			= atomic64_read(&f->ops),
 		.invalidations		= atomic64_read(&f->invalidations),
 		.mirror_faults		= atomic64_read(&f->mirror_faults),
+		/* Not behind a command that holds the mirror lock. */
+		.mirrors		= READ_ONCE(f->nr_mirrors),
 	};
 
-	mutex_lock(&f->lock);
+	if (mutex_lock_interruptible(&f->lock))
+		return -ERESTARTSYS;
 	info.pages = f->nr_pages;
 	info.device_pages = f->nr_device;
 	info.faults = f->faults;
 	info.alloc_failures = f->alloc_failures;
 	mutex_unlock(&f->lock);
-	mutex_lock(&f->mirror_lock);
-	info.mirrors = f->nr_mirrors;
-	mutex_unlock(&f->mirror_lock);
 
 	return copy_to_user(uinfo, &info, sizeof(info)) ? -EFAULT : 0;
 }
@@ -884,12 +1148,17 @@ static int accel_open(struct inode *inode, struct file *file)
 
 static int accel_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	if (!(vma->vm_flags & VM_SHARED))
+	/*
+	 * VM_MAYSHARE: MAP_SHARED of a file opened read-only has no
+	 * VM_SHARED (nor VM_MAYWRITE); a private mapping is refused.
+	 */
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	if (vma->vm_pgoff >= ACCEL_MAX_PAGES ||
 	    vma_pages(vma) > ACCEL_MAX_PAGES - vma->vm_pgoff)
 		return -EINVAL;
-	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	/* Special entries only (vmf_insert_pfn()): GUP fails on them. */
+	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &accel_vm_ops;
 	return 0;
 }
@@ -904,11 +1173,12 @@ static int accel_release(struct inode *inode, struct file *file)
 
 	list_for_each_entry_safe(m, tmp, &f->mirrors, list)
 		accel_mirror_free(m);
-	xa_for_each(&f->pages, index, page) {
-		put_page(page);
-		atomic64_dec(&accel.pages);
-	}
+	/* A migration of one of the pages may be under way: see there. */
+	mutex_lock(&f->lock);
+	xa_for_each(&f->pages, index, page)
+		accel_page_release(page);
 	xa_destroy(&f->pages);
+	mutex_unlock(&f->lock);
 	mutex_destroy(&f->lock);
 	mutex_destroy(&f->mirror_lock);
 	kfree(f);
@@ -921,6 +1191,8 @@ static const struct file_operations accel_fops = {
 	.release	= accel_release,
 	.mmap		= accel_mmap,
 	.unlocked_ioctl	= accel_ioctl,
+	/* The structures have one layout for 32- and 64-bit callers. */
+	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,
 };
 
@@ -950,6 +1222,7 @@ ACCEL_COUNTER_ATTR(misplaced);
 ACCEL_COUNTER_ATTR(ops);
 ACCEL_COUNTER_ATTR(invalidations);
 ACCEL_COUNTER_ATTR(mirror_faults);
+ACCEL_COUNTER_ATTR(migrated);
 ACCEL_COUNTER_ATTR(node_pages_freed);
 ACCEL_COUNTER_ATTR(folios_arrived);
 ACCEL_COUNTER_ATTR(pressure);
@@ -963,6 +1236,7 @@ static struct attribute *accel_attrs[] = {
 	&dev_attr_ops.attr,
 	&dev_attr_invalidations.attr,
 	&dev_attr_mirror_faults.attr,
+	&dev_attr_migrated.attr,
 	&dev_attr_node_pages_freed.attr,
 	&dev_attr_folios_arrived.attr,
 	&dev_attr_pressure.attr,

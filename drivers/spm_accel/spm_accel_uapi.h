@@ -7,12 +7,20 @@
  * Two kinds of memory:
  *
  * Driver-owned memory.  mmap(MAP_SHARED) of the device gives a buffer that
- * belongs to the open file.  The first CPU touch of a page faults; the
- * driver allocates the page on its SPM node and maps it.  A range is handed
- * to the device with SPM_ACCEL_IOC_TO_DEVICE (the CPU mappings are removed:
- * any CPU access to it gets SIGBUS) and back with SPM_ACCEL_IOC_TO_CPU.
- * Device commands (SPM_ACCEL_IOC_EXEC) address it by byte offset in the
- * file and run only on device-owned pages.
+ * belongs to the open file (a file opened read-only maps read-only).  The
+ * first CPU touch of a page faults; the driver allocates the page on its
+ * SPM node and maps it.  A range is handed to the device with
+ * SPM_ACCEL_IOC_TO_DEVICE (the CPU mappings are removed: any CPU access to
+ * it gets SIGBUS) and back with SPM_ACCEL_IOC_TO_CPU.  Device commands
+ * (SPM_ACCEL_IOC_EXEC) address it by byte offset in the file and run only
+ * on device-owned pages.  The mapping has no struct page behind it as far
+ * as the rest of the kernel can see (VM_PFNMAP): whatever needs a page
+ * reference to user memory fails on it with EFAULT (vmsplice(), O_DIRECT
+ * I/O, process_vm_readv(), long-term pins such as RDMA or io_uring fixed
+ * buffers, and SPM_ACCEL_IOC_MIRROR of the mapping itself); ptrace and
+ * /proc/PID/mem read and write CPU-owned pages and get EIO on device-owned
+ * ones.  The driver may move its pages within the node (compaction, memory
+ * offline), which the CPU and the device do not notice.
  *
  * Managed user memory.  SPM_ACCEL_IOC_MIRROR registers a range of the
  * caller's address space; the device mirrors its CPU page tables
@@ -135,7 +143,49 @@ struct spm_accel_info {
 
 #define SPM_ACCEL_IOC_MAGIC	0xA5
 
-/* Errors: EFAULT bad pointer, EINVAL bad range/command, EACCES not owned. */
+/*
+ * Errors.  Every request may fail with
+ *   EFAULT  a bad argument pointer (or spm_accel_op.nodes_ptr);
+ *   EINTR   a signal arrived while the call waited for a lock of the file
+ *	     or for its command's turn on the device's engine (shared by all
+ *	     files): nothing was done, and with SA_RESTART the call restarts.
+ *	     A command the engine has started runs to its end despite a
+ *	     signal, except a fatal one (the caller dies; the command stops
+ *	     part-way);
+ *   ENOTTY  a request the device does not have.
+ * And by request:
+ *   TO_DEVICE  EINVAL  a bad range;
+ *		ENOMEM  the node has no free memory for the pages the range
+ *			still lacks (or the kernel none for the device page
+ *			table): the range stays with the CPU.
+ *   TO_CPU     EINVAL  a bad range.
+ *   EXEC       EINVAL  a bad cmd, flags, addr or length;
+ *		EACCES  driver-owned memory: not every page of the range is
+ *			device-owned; SPM_ACCEL_OP_USER: the range is not
+ *			inside one mirror the caller registered on this file;
+ *		EFAULT  SPM_ACCEL_OP_USER: part of the range is not mapped,
+ *			is not writable for FILL and XOR (as for write(2)
+ *			into it), or is not memory the device can mirror
+ *			(VM_IO or VM_PFNMAP mappings, such as this device's);
+ *		EBUSY   SPM_ACCEL_OP_USER: the range kept being invalidated
+ *			(unmapped, migrated) for 5 seconds;
+ *		ENOMEM  no kernel memory for the per-page node array.
+ *   MIRROR     EINVAL  a bad range (beyond the user address space, or
+ *			longer than SPM_ACCEL_MAX_BYTES);
+ *		EEXIST  it overlaps a mirror of the caller on this file;
+ *		ENOSPC  the file has SPM_ACCEL_MAX_MIRRORS mirrors already;
+ *		ENOMEM  no kernel memory for the mirror.
+ *   UNMIRROR   ENOENT  no mirror of exactly this range of the caller.
+ *   RECLAIM    EPERM   the caller lacks CAP_SYS_ADMIN;
+ *		EINVAL  0 pages, or more than SPM_ACCEL_MAX_BYTES worth.
+ *   open(2)    ENOMEM  no kernel memory for the file.
+ *   mmap(2)    EINVAL  not MAP_SHARED, or beyond SPM_ACCEL_MAX_BYTES.
+ * A CPU access to a device-owned page, or a first touch when the node is
+ * full, raises SIGBUS.
+ *
+ * Every structure has the same layout for 32- and 64-bit callers (each
+ * __u64 at a multiple of 8 bytes, sizes multiples of 8).
+ */
 #define SPM_ACCEL_IOC_INFO	_IOR(SPM_ACCEL_IOC_MAGIC, 0, struct spm_accel_info)
 #define SPM_ACCEL_IOC_TO_DEVICE	_IOW(SPM_ACCEL_IOC_MAGIC, 1, struct spm_accel_range)
 #define SPM_ACCEL_IOC_TO_CPU	_IOW(SPM_ACCEL_IOC_MAGIC, 2, struct spm_accel_range)
@@ -144,7 +194,7 @@ struct spm_accel_info {
 #define SPM_ACCEL_IOC_UNMIRROR	_IOW(SPM_ACCEL_IOC_MAGIC, 5, struct spm_accel_range)
 /*
  * Reclaim from the device's node and no other: in, the pages wanted; out,
- * the pages reclaimed.  Needs CAP_SYS_ADMIN (EPERM).
+ * the pages reclaimed.  Needs CAP_SYS_ADMIN.
  */
 #define SPM_ACCEL_IOC_RECLAIM	_IOWR(SPM_ACCEL_IOC_MAGIC, 6, __u64)
 

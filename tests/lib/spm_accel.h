@@ -7,6 +7,10 @@
  *   spm_accel_range(fd, req, s, l)  TO_DEVICE / TO_CPU / MIRROR / UNMIRROR: 0 or -errno
  *   spm_accel_exec(fd, op, ...)     run a device command: 0 or -errno
  *   spm_accel_info(fd, info)        device and file counters: 0 or -errno
+ *   spm_accel_pages_on_node(fd, off, len, nid)
+ *                                   pages of driver-owned memory on nid, as
+ *                                   the device sees them (move_pages() cannot
+ *                                   see them: the mapping is VM_PFNMAP)
  *   spm_fnv64(h, p, len)            the device's checksum, computed by the CPU
  *   spm_accel_pattern(p, len, seed) fill with words that depend on seed and position
  *   spm_sigbus(p, write)            1 if touching p raises SIGBUS, 0 if not
@@ -94,6 +98,27 @@ static inline int spm_accel_exec(int fd, struct spm_accel_op *op, uint32_t cmd,
 static inline int spm_accel_info(int fd, struct spm_accel_info *info)
 {
 	return ioctl(fd, SPM_ACCEL_IOC_INFO, info) ? -errno : 0;
+}
+
+/*
+ * Pages of [off, off + len) of fd's driver-owned memory that sit on node
+ * nid (< SPM_ACCEL_MAX_NODES), or -errno.  The range is handed to the
+ * device (pages it lacks are allocated), which reports the node of each
+ * page it processes (an XOR with 0 leaves the data as it was), and back
+ * to the CPU: it is CPU-owned afterwards.
+ */
+static inline long spm_accel_pages_on_node(int fd, uint64_t off, uint64_t len,
+					   int nid)
+{
+	struct spm_accel_op op;
+	int ret = spm_accel_range(fd, SPM_ACCEL_IOC_TO_DEVICE, off, len);
+
+	if (!ret)
+		ret = spm_accel_exec(fd, &op, SPM_ACCEL_CMD_XOR, 0, off, len, 0,
+				     NULL);
+	if (!ret)
+		ret = spm_accel_range(fd, SPM_ACCEL_IOC_TO_CPU, off, len);
+	return ret ? ret : (long)op.node_pages[nid];
 }
 
 /* A counter of /sys/class/misc/spm_accel/, or -1. */
