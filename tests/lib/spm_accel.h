@@ -167,4 +167,16 @@ static inline int spm_sigbus(volatile char *p, int write)
 	return hit;
 }
 
+/* Whether every 64-bit word of [p, p + len) is w. */
+static inline int spm_accel_all_words(const void *p, size_t len, uint64_t w)
+{
+	const uint64_t *q = p;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		if (q[i] != w)
+			return 0;
+	return 1;
+}
+
 #endif /* SPM_ACCEL_TEST_H */

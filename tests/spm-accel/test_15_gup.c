@@ -65,18 +65,6 @@ FIXTURE_TEARDOWN(gup)
 	}
 }
 
-/* Every word of [p, p + len) is w. */
-static int all_words(const void *p, size_t len, uint64_t w)
-{
-	const uint64_t *q = p;
-	size_t i;
-
-	for (i = 0; i < len / 8; i++)
-		if (q[i] != w)
-			return 0;
-	return 1;
-}
-
 TEST_F(gup, vmsplice_of_cpu_owned_page)
 {
 	struct iovec iov = { .iov_base = self->p, .iov_len = ps };
@@ -103,7 +91,7 @@ TEST_F(gup, vmsplice_of_cpu_owned_page)
 		buf = malloc(ps);
 		ASSERT_NE(NULL, buf);
 		ASSERT_EQ(ps, read(pfd[0], buf, ps));
-		EXPECT_FALSE(all_words(buf, ps, FILL))
+		EXPECT_FALSE(spm_accel_all_words(buf, ps, FILL))
 			TH_LOG("the pipe reads what the device wrote after TO_DEVICE");
 		free(buf);
 	}
@@ -293,7 +281,7 @@ TEST_F(gup, proc_self_mem_follows_ownership)
 	/* Untouched: the page is allocated (zeroes). */
 	memset(buf, 0x77, ps);
 	ASSERT_EQ(ps, pread(mfd, buf, ps, at + 4 * ps));
-	EXPECT_TRUE(all_words(buf, ps, 0));
+	EXPECT_TRUE(spm_accel_all_words(buf, ps, 0));
 
 	/* Device-owned: not through this path either. */
 	ASSERT_EQ(0, spm_accel_range(self->fd, SPM_ACCEL_IOC_TO_DEVICE, 0,

@@ -63,17 +63,6 @@ static double now(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-static int all_words(const void *p, size_t len, uint64_t w)
-{
-	const uint64_t *q = p;
-	size_t i;
-
-	for (i = 0; i < len / 8; i++)
-		if (q[i] != w)
-			return 0;
-	return 1;
-}
-
 TEST_F(uapi, read_only_file_maps_shared)
 {
 	struct spm_accel_op op;
@@ -84,13 +73,13 @@ TEST_F(uapi, read_only_file_maps_shared)
 	/* MAP_SHARED of a read-only file: VM_MAYSHARE without VM_SHARED. */
 	q = mmap(NULL, 4 * ps, PROT_READ, MAP_SHARED, ro, 0);
 	ASSERT_NE(MAP_FAILED, q) TH_LOG("mmap: %s", strerror(errno));
-	EXPECT_TRUE(all_words(q, 4 * ps, 0));
+	EXPECT_TRUE(spm_accel_all_words(q, 4 * ps, 0));
 	ASSERT_EQ(0, spm_accel_range(ro, SPM_ACCEL_IOC_TO_DEVICE, 0, 4 * ps));
 	EXPECT_EQ(1, spm_sigbus(q, 0));
 	ASSERT_EQ(0, spm_accel_exec(ro, &op, SPM_ACCEL_CMD_FILL, 0, 0, 4 * ps,
 				    FILL, NULL));
 	ASSERT_EQ(0, spm_accel_range(ro, SPM_ACCEL_IOC_TO_CPU, 0, 4 * ps));
-	EXPECT_TRUE(all_words(q, 4 * ps, FILL));
+	EXPECT_TRUE(spm_accel_all_words(q, 4 * ps, FILL));
 	/* Never writable. */
 	EXPECT_EQ(-1, mprotect(q, ps, PROT_READ | PROT_WRITE));
 	EXPECT_EQ(EACCES, errno);
@@ -138,7 +127,7 @@ TEST_F(uapi, writing_command_on_read_only_mirror_efault)
 	EXPECT_EQ(-EFAULT, spm_accel_exec(self->fd, &op, SPM_ACCEL_CMD_XOR,
 					  SPM_ACCEL_OP_USER, (uintptr_t)z + ps,
 					  ps, FILL, NULL));
-	EXPECT_TRUE(all_words(z, 8 * ps, 0));
+	EXPECT_TRUE(spm_accel_all_words(z, 8 * ps, 0));
 	munmap(z, 8 * ps);
 }
 

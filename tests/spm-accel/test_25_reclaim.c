@@ -121,18 +121,6 @@ TEST_F(rec, reclaim_invalidates_and_device_refaults)
 	EXPECT_EQ(self->sum, spm_fnv64(SPM_FNV64_OFFSET, self->p, self->len));
 }
 
-/* Every word of [p, p + len) is w. */
-static int all_words(const void *p, size_t len, uint64_t w)
-{
-	const uint64_t *q = p;
-	size_t i;
-
-	for (i = 0; i < len / 8; i++)
-		if (q[i] != w)
-			return 0;
-	return 1;
-}
-
 TEST_F(rec, device_writes_to_lazyfree_pages_survive_reclaim)
 {
 	const uint64_t fill = 0x6b6b6b6b0d0d0d0dULL;
@@ -157,9 +145,9 @@ TEST_F(rec, device_writes_to_lazyfree_pages_survive_reclaim)
 		char *page = self->p + i * ps;
 
 		if (i < NPAGES / 2)
-			filled += all_words(page, ps, fill);
+			filled += spm_accel_all_words(page, ps, fill);
 		else
-			dropped += all_words(page, ps, 0);
+			dropped += spm_accel_all_words(page, ps, 0);
 	}
 	TH_LOG("reclaimed %llu pages; %ld of %d lazily freed pages nobody wrote were dropped",
 	       (unsigned long long)nr, dropped, NPAGES / 2);
