@@ -306,6 +306,15 @@ static inline int spm_nodes_weight(long long mask)
 	return __builtin_popcountll((unsigned long long)mask);
 }
 
+/* SPM_TIMEOUT_SCALE of the runner (1 unless set): for a test's own waits. */
+static inline int spm_timeout_scale(void)
+{
+	const char *v = getenv("SPM_TIMEOUT_SCALE");
+	int scale = v ? atoi(v) : 1;
+
+	return scale > 1 ? scale : 1;
+}
+
 #ifdef TEST_HARNESS_MAIN
 /*
  * The runner scales every time budget by SPM_TIMEOUT_SCALE on slow kernels
@@ -315,10 +324,9 @@ static inline int spm_nodes_weight(long long mask)
 static void __attribute__((constructor(KSELFTEST_PRIO_XFAIL + 1)))
 spm_scale_timeouts(void)
 {
-	const char *v = getenv("SPM_TIMEOUT_SCALE");
 	struct __fixture_metadata *f;
 	struct __test_metadata *t;
-	int scale = v ? atoi(v) : 1;
+	int scale = spm_timeout_scale();
 
 	if (scale <= 1)
 		return;

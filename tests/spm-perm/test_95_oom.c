@@ -177,7 +177,7 @@ static int wait_flag(int *flag)
 {
 	int i;
 
-	for (i = 0; i < 600 && !__atomic_load_n(flag, __ATOMIC_SEQ_CST); i++)
+	for (i = 0; i < 600 * spm_timeout_scale() && !__atomic_load_n(flag, __ATOMIC_SEQ_CST); i++)
 		usleep(100000);
 	return __atomic_load_n(flag, __ATOMIC_SEQ_CST);
 }
@@ -241,7 +241,7 @@ static pid_t start_idle(struct __test_metadata *_metadata,
 	pid = fork();
 	if (!pid)
 		_exit(idle_child(r, len, move_to_a, bind0));
-	for (i = 0; pid > 0 && i < 600 && !__atomic_load_n(&r->ready, __ATOMIC_SEQ_CST); i++)
+	for (i = 0; pid > 0 && i < 600 * spm_timeout_scale() && !__atomic_load_n(&r->ready, __ATOMIC_SEQ_CST); i++)
 		usleep(100000);
 	EXPECT_EQ(1, r->ready);
 	return pid;
