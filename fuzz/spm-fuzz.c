@@ -913,12 +913,14 @@ static void check_cgroup(struct fctx *x, const char *dir, const char *name,
 	if (kind == K_CG_MEMS && modelled && x->p.plain_list) {
 		unsigned long long m = x->p.mask;
 		/*
-		 * The kernel asks for a node that is not SPM: a SysRAM node,
-		 * or a possible node without memory (as cgroup v2 takes
-		 * those); the effective mems then fall back to the parent's.
+		 * The kernel asks for a node that is not SPM: a possible node
+		 * without memory will do (cgroup v2 takes those; the effective
+		 * mems then fall back to the parent's), except beside an SPM
+		 * node, which needs a SysRAM node with memory (patch 30).
 		 */
 		bool ok = !(m & ~possible_mask) &&
-			  (!m || (m & possible_mask & ~spm_mask));
+			  (!m || ((m & spm_mask) ? (m & sysram_mask) != 0 :
+				  (m & possible_mask & ~spm_mask) != 0));
 
 		/* An empty list is refused (ENOSPC) while tasks are in it. */
 		if (ok && err && m)
