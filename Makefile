@@ -126,10 +126,13 @@ checkpatch: tree-ready
 config-compare: deps kernel-patched
 	@scripts/config-compare.sh
 
+# TEST_JOBS: suites' VMs booted at once (tests/run -j). Two keep both host
+# cores busy: most test programs keep one vCPU of their VM busy.
+TEST_JOBS ?= 2
 test: deps $(addprefix kernel-,$(TEST_KERNELS)) checkpatch
 	@for k in $(TEST_KERNELS); do \
 		$(MAKE) --no-print-directory initramfs KERNEL=$$k || exit 1; done
-	tests/run --no-build $(T)
+	tests/run --no-build -j $(TEST_JOBS) $(T)
 
 # Every suite on the debug kernel (KASAN, lockdep, DEBUG_PAGEALLOC, the
 # tripwires); time budgets scaled by 4 (SPM_TIMEOUT_SCALE). Not part of
@@ -139,7 +142,7 @@ test: deps $(addprefix kernel-,$(TEST_KERNELS)) checkpatch
 DEBUG_SUITES := $(filter-out baseline-iso,$(SUITES))
 test-debug: deps kernel-debug
 	@$(MAKE) --no-print-directory initramfs KERNEL=debug
-	tests/run --no-build --kernel debug $(or $(T),$(DEBUG_SUITES))
+	tests/run --no-build -j $(TEST_JOBS) --kernel debug $(or $(T),$(DEBUG_SUITES))
 
 # --- fuzzing: trinity and fuzz/spm-fuzz in VMs (fuzz/run; not part of make test)
 # FUZZ_KERNEL: the kernel flavor (default debug; built only when there is none,
