@@ -1154,16 +1154,16 @@ static int slots[NR_SLOTS];
 static const unsigned int real_cmds[] = {
 	SPM_ACCEL_IOC_INFO, SPM_ACCEL_IOC_TO_DEVICE, SPM_ACCEL_IOC_TO_CPU,
 	SPM_ACCEL_IOC_EXEC, SPM_ACCEL_IOC_MIRROR, SPM_ACCEL_IOC_UNMIRROR,
-	SPM_ACCEL_IOC_RECLAIM,
+	SPM_ACCEL_IOC_RECLAIM, SPM_ACCEL_IOC_HANDOVER, SPM_ACCEL_IOC_LIMIT,
 };
 
 static const char * const cmd_names[] = {
 	"INFO", "TO_DEVICE", "TO_CPU", "EXEC", "MIRROR", "UNMIRROR",
-	"RECLAIM", "other 0xA5 command", "other type",
+	"RECLAIM", "HANDOVER", "LIMIT", "other 0xA5 command", "other type",
 };
 
-#define CMD_OTHER_A5	7
-#define CMD_FOREIGN	8
+#define CMD_OTHER_A5	9
+#define CMD_FOREIGN	10
 static struct counts cmd_counts[ARRAY_SIZE(cmd_names)];
 
 static unsigned long nr_sigbus, nr_sigsegv, nr_maps, nr_map_refused;
@@ -1537,6 +1537,8 @@ static unsigned long gen_arg(struct ictx *x, unsigned int cmd, bool *big)
 		struct spm_accel_range range;
 		struct spm_accel_op op;
 		struct spm_accel_info info;
+		struct spm_accel_handover ho;
+		struct spm_accel_limit lim;
 		uint64_t nr;
 		unsigned char raw[256];
 	} obj;
@@ -1603,6 +1605,33 @@ static unsigned long gen_arg(struct ictx *x, unsigned int cmd, bool *big)
 	case 6:
 		size = sizeof(obj.nr);
 		obj.nr = reclaim_nrs[fuzz_below(r, ARRAY_SIZE(reclaim_nrs))];
+		break;
+	case 7:
+		size = sizeof(obj.ho);
+		m = &x->maps[fuzz_below(r, NR_MAPS)];
+		if (m->addr && fuzz_chance(r, 50)) {
+			obj.ho.start = m->pgoff * ps +
+				       fuzz_below(r, m->len / ps) * ps;
+			obj.ho.length = (1 + fuzz_below(r, 8)) * ps;
+		} else {
+			obj.ho.start = gen_offset(x);
+			obj.ho.length = gen_length(x);
+		}
+		*big = obj.ho.length > BIG_BYTES;
+		obj.ho.flags = fuzz_chance(r, 80) ? fuzz_below(r, 2) :
+			       (uint32_t)fuzz_next(r);
+		obj.ho.reserved = fuzz_chance(r, 90) ? 0 : (uint32_t)fuzz_next(r);
+		break;
+	case 8:
+		size = sizeof(obj.lim);
+		/* Mostly reads; a set, when it comes, to a limit that lets work go on. */
+		obj.lim.flags = fuzz_chance(r, 70) ? 0 :
+				fuzz_chance(r, 80) ? SPM_ACCEL_LIMIT_SET :
+				(uint32_t)fuzz_next(r);
+		obj.lim.max_pages = fuzz_chance(r, 50) ? 0 :
+				    fuzz_chance(r, 80) ? 256 + fuzz_below(r, 65536) :
+				    fuzz_next(r);
+		obj.lim.reserved = fuzz_chance(r, 90) ? 0 : (uint32_t)fuzz_next(r);
 		break;
 	default:
 		size = 1 + fuzz_below(r, sizeof(obj));
@@ -1678,7 +1707,8 @@ static void fuzz_ioctl(struct ictx *x)
 	    arg + sizeof(struct spm_accel_info) <= (unsigned long)x->scratch + 2 * ps)
 		check_info((struct spm_accel_info *)arg, "fuzzed");
 	/* A range that may have filled the node: give its pages back now. */
-	if (big && cmd == SPM_ACCEL_IOC_TO_DEVICE) {
+	if (big && (cmd == SPM_ACCEL_IOC_TO_DEVICE ||
+		    cmd == SPM_ACCEL_IOC_HANDOVER)) {
 		int i;
 
 		if (fd == x->own_fd)
@@ -1719,7 +1749,8 @@ static void checked_sequence(struct ictx *x)
 	int sig;
 
 	if (ioctl(x->own_fd, SPM_ACCEL_IOC_TO_DEVICE, &range)) {
-		if (errno == ENOMEM || errno == ENOSPC) {
+		/* EDQUOT: a fuzzed SPM_ACCEL_IOC_LIMIT on this file. */
+		if (errno == ENOMEM || errno == ENOSPC || errno == EDQUOT) {
 			__atomic_add_fetch(&nr_node_full, 1, __ATOMIC_RELAXED);
 			return;
 		}

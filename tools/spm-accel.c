@@ -7,6 +7,10 @@
  *   spm-accel owned N          N pages of driver-owned memory: CPU writes,
  *                              hand-over to the device, device checksum and
  *                              xor, hand-back, CPU checks
+ *   spm-accel cpuread N        N pages handed to the device with CPU reads
+ *                              allowed: CPU reads keep the device's
+ *                              ownership and see its writes; a CPU write
+ *                              takes one page back
  *   spm-accel managed N        N anonymous pages mbind()ed to the device's
  *                              node and mirrored by the device; then moved
  *                              to node 0 under the mirror
@@ -85,6 +89,7 @@ static void print_dev_nodes(const char *who, const struct spm_accel_op *op)
 
 static void print_info(int fd)
 {
+	struct spm_accel_limit lim;
 	struct spm_accel_info i;
 	int err = spm_accel_info(fd, &i);
 
@@ -108,6 +113,15 @@ static void print_info(int fd)
 	       (unsigned long long)i.mirrors,
 	       (unsigned long long)i.invalidations,
 	       (unsigned long long)i.mirror_faults);
+	err = spm_accel_limit(fd, &lim, 0, 0);
+	if (err)
+		die("SPM_ACCEL_IOC_LIMIT", -err);
+	printf("  limit:  max_pages %llu (0: none) limit_failures %llu; reserve %llu of %llu pages, %llu taken since load\n",
+	       (unsigned long long)lim.max_pages,
+	       (unsigned long long)lim.limit_failures,
+	       (unsigned long long)lim.reserve_pages,
+	       (unsigned long long)lim.reserve_size,
+	       (unsigned long long)lim.reserve_allocs);
 }
 
 static int open_dev(void)
@@ -200,6 +214,70 @@ static int cmd_owned(long npages)
 
 	munmap(p, len);
 	free(copy);
+	close(fd);
+	return failures ? 1 : 0;
+}
+
+static long file_device_pages(int fd)
+{
+	struct spm_accel_info i;
+	int err = spm_accel_info(fd, &i);
+
+	if (err)
+		die("SPM_ACCEL_IOC_INFO", -err);
+	return i.device_pages;
+}
+
+static int cmd_cpuread(long npages)
+{
+	size_t len = npages * page_size;
+	const uint64_t fill = 0x5a5a5a5a5a5a5a5aULL;
+	struct spm_accel_op op;
+	uint64_t cpu_sum;
+	int fd = open_dev(), err;
+	volatile char *v;
+	char *p;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap", errno);
+	v = p;
+
+	printf("cpuread: %ld pages handed to the device, CPU reads allowed\n",
+	       npages);
+	fill_pattern(p, len, 43);
+	cpu_sum = spm_fnv64(SPM_FNV64_OFFSET, p, len);
+	err = spm_accel_handover(fd, 0, len, SPM_ACCEL_CPU_READ);
+	if (err)
+		die("SPM_ACCEL_IOC_HANDOVER", -err);
+	check(!spm_sigbus(p, 0) && !spm_sigbus(p + len - 1, 0),
+	      "CPU reads of device-owned memory: no SIGBUS");
+	check(spm_fnv64(SPM_FNV64_OFFSET, p, len) == cpu_sum,
+	      "CPU reads the data it wrote");
+	check(file_device_pages(fd) == npages, "the device still owns every page");
+	dev_checksum(fd, &op, 0, 0, len, cpu_sum);
+	check(op.result == cpu_sum, "device checksum = CPU checksum");
+
+	err = spm_accel_exec(fd, &op, SPM_ACCEL_CMD_FILL, 0, 0, len, fill, NULL);
+	if (err)
+		die("FILL", -err);
+	check(spm_accel_all_words(p, len, fill),
+	      "device fill seen by CPU reads at once (shared pages)");
+
+	v[0] = 1;
+	check(file_device_pages(fd) == npages - 1,
+	      "a CPU write took that page back, and only it");
+	check(spm_accel_exec(fd, &op, SPM_ACCEL_CMD_CHECKSUM, 0, 0, page_size,
+			     0, NULL) == -EACCES,
+	      "the device is refused the page (EACCES)");
+	err = spm_accel_range(fd, SPM_ACCEL_IOC_TO_DEVICE, 0, len);
+	if (err)
+		die("SPM_ACCEL_IOC_TO_DEVICE", -err);
+	check(spm_sigbus(p + page_size, 0),
+	      "without CPU_READ: CPU reads get SIGBUS again");
+	print_info(fd);
+
+	munmap(p, len);
 	close(fd);
 	return failures ? 1 : 0;
 }
@@ -367,7 +445,7 @@ static int cmd_hold(long npages)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: spm-accel info | owned N | managed N | faultbench N | hold N\n");
+		"usage: spm-accel info | owned N | cpuread N | managed N | faultbench N | hold N\n");
 	exit(2);
 }
 
@@ -395,6 +473,8 @@ int main(int argc, char **argv)
 		usage();
 	if (!strcmp(argv[1], "owned"))
 		return cmd_owned(n);
+	if (!strcmp(argv[1], "cpuread"))
+		return cmd_cpuread(n);
 	if (!strcmp(argv[1], "managed"))
 		return cmd_managed(n);
 	if (!strcmp(argv[1], "faultbench"))

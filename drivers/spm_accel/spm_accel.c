@@ -9,13 +9,29 @@
  * touch of a page allocates it on the node with __GFP_SPM_NODE and records
  * it in the open file's device page table.  Ranges move between CPU and
  * device ownership by ioctl: handing a range to the device removes its CPU
- * mappings, and a CPU access to a device-owned page gets SIGBUS.  When the
- * node is full the fault gets SIGBUS too: the allocation never falls back
- * to another node and never invokes the OOM killer.  Each open file has its
- * own address_space, so taking ranges away from the CPU zaps only the
- * mappings of that file.
+ * mappings, and a CPU access to a device-owned page gets SIGBUS.  A range
+ * may also be handed over with CPU reads allowed: CPU read faults map its
+ * pages read-only (vmf_insert_pfn_prot()), the CPU and the device share
+ * them, and a CPU write faults (->fault for an unmapped page, ->pfn_mkwrite
+ * through a read-only entry) and takes the page back under the file's
+ * lock, which a running command holds.  When the node is full the fault
+ * gets SIGBUS too: the allocation never falls back to another node and
+ * never invokes the OOM killer.  Each open file has its own address_space,
+ * so taking ranges away from the CPU zaps only the mappings of that file.
  *
- * The mapping is VM_PFNMAP (vmf_insert_pfn(), as TTM and the DRM GEM
+ * User placement must not starve the device: it keeps a reserve of pages
+ * on its node (module parameter reserve_pages, allocated at load time),
+ * used as mempool_alloc() uses its elements: an allocation the node cannot
+ * serve takes a reserve page, and while the reserve is short the node is
+ * tried without direct reclaim first.  Pages of closed files go to the
+ * reserve first, and a work item tops it up when pages are freed on the
+ * node (the pages_freed callback).  Reserve pages are driver pages the VM
+ * may move like the others.  Each open file has a page limit (module
+ * parameter max_pages by default, SPM_ACCEL_IOC_LIMIT), so that one file
+ * cannot take the node (and the reserve) from the others: beyond it,
+ * allocations fail with EDQUOT (SIGBUS for a fault).
+ *
+ * The mapping is VM_PFNMAP (vmf_insert_pfn_prot(), as TTM and the DRM GEM
  * helpers do): its entries hold no page reference and get_user_pages()
  * refuses it (EFAULT), so nothing outside the driver (a pipe after
  * vmsplice(), O_DIRECT, a long-term pin) can keep a page the device is about
@@ -77,6 +93,16 @@ module_param(user, bool, 0444);
 MODULE_PARM_DESC(user,
 		 "let user space place and migrate memory on the node (default 1)");
 
+static unsigned long max_pages;
+module_param(max_pages, ulong, 0644);
+MODULE_PARM_DESC(max_pages,
+		 "page limit of new files, and the highest limit a caller without CAP_SYS_ADMIN may set (default 0: none)");
+
+static unsigned long reserve_pages = 4096;
+module_param(reserve_pages, ulong, 0444);
+MODULE_PARM_DESC(reserve_pages,
+		 "pages the device keeps on its node for itself (default 4096)");
+
 #define ACCEL_MAX_PAGES		(SPM_ACCEL_MAX_BYTES >> PAGE_SHIFT)
 /* Pages of a mirror faulted in by one hmm_range_fault() call. */
 #define ACCEL_CHUNK		64
@@ -88,11 +114,41 @@ MODULE_PARM_DESC(user,
  */
 #define ACCEL_GFP		(GFP_HIGHUSER_MOVABLE | __GFP_SPM_NODE | \
 				 __GFP_ZERO | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
-/* Device page table mark: the device owns the page, the CPU may not map it. */
+/* The node without waiting for reclaim (kswapd is woken). */
+#define ACCEL_GFP_NOWAIT	(ACCEL_GFP & ~__GFP_DIRECT_RECLAIM)
+/* Reserve pages are cleared when they leave the reserve. */
+#define ACCEL_RESERVE_GFP	(ACCEL_GFP & ~__GFP_ZERO)
+#define ACCEL_RESERVE_GFP_NOWAIT (ACCEL_GFP_NOWAIT & ~__GFP_ZERO)
+/*
+ * Device page table marks: the device owns the page, and the CPU may not
+ * map it unless it is also marked %ACCEL_CPU_READ (then read-only).
+ */
 #define ACCEL_DEVICE_OWNED	XA_MARK_0
+#define ACCEL_CPU_READ		XA_MARK_1
+/* page->private of a page in the reserve (a file's page has its file). */
+#define ACCEL_RESERVE_PRIVATE	((unsigned long)&accel.reserve)
 
 #define FNV64_OFFSET		0xcbf29ce484222325ULL
 #define FNV64_PRIME		0x100000001b3ULL
+
+/**
+ * struct accel_reserve - pages the device keeps on its node for itself
+ * @lock: protects @pages and @nr.
+ * @pages: @size slots, the first @nr of them hold a page.  A page in the
+ *	reserve is a driver page the VM may move: page->private is
+ *	%ACCEL_RESERVE_PRIVATE and page->index its slot.
+ * @nr: pages in the reserve.
+ * @size: pages the reserve holds when full (module parameter
+ *	reserve_pages).
+ * @refill: tops the reserve up from the node without direct reclaim.
+ */
+struct accel_reserve {
+	spinlock_t lock;		/* the slots */
+	struct page **pages;
+	unsigned long nr;
+	unsigned long size;
+	struct work_struct refill;
+};
 
 /**
  * struct spm_accel - the device
@@ -111,12 +167,17 @@ MODULE_PARM_DESC(user,
  * @node_pages_freed: pages freed on the node (pages_freed callback).
  * @folios_arrived: folios migrated onto the node (folio_arrived callback).
  * @pressure: low-watermark events on the node (pressure callback).
+ * @takebacks: device-owned pages a CPU write took back.
+ * @reserve_allocs: pages files took from the reserve.
+ * @limit_failures: allocations refused by a file's page limit.
+ * @reserve: the device's reserve of pages on its node.
  */
 struct spm_accel {
 	int nid;
 	struct spm_node_owner owner;
 	struct workqueue_struct *engine;
 	struct miscdevice misc;
+	struct accel_reserve reserve;
 	atomic64_t pages;
 	atomic64_t faults;
 	atomic64_t alloc_failures;
@@ -128,6 +189,9 @@ struct spm_accel {
 	atomic64_t node_pages_freed;
 	atomic64_t folios_arrived;
 	atomic64_t pressure;
+	atomic64_t takebacks;
+	atomic64_t reserve_allocs;
+	atomic64_t limit_failures;
 };
 
 static struct spm_accel accel;
@@ -139,13 +203,16 @@ static struct spm_accel accel;
  * @lock: protects @pages and the counters below it; held while a page of
  *	@pages is used (CPU mapping, engine, ->access) or migrated.
  * @pages: device page table of driver-owned memory: page index in the file
- *	-> struct page, marked %ACCEL_DEVICE_OWNED while the device owns it.
- *	Each page holds one reference for the table, page->private points to
- *	the file and page->index is its index.
+ *	-> struct page, marked %ACCEL_DEVICE_OWNED while the device owns it
+ *	(and %ACCEL_CPU_READ if the CPU may read it meanwhile).  Each page
+ *	holds one reference for the table, page->private points to the file
+ *	and page->index is its index.
  * @nr_pages: pages in @pages.
  * @nr_device: pages marked %ACCEL_DEVICE_OWNED.
+ * @max_pages: the file's page limit, 0 for none.
  * @faults: CPU faults on the file's memory.
  * @alloc_failures: page allocations that failed for the file.
+ * @limit_failures: page allocations @max_pages refused.
  * @ops: commands run for the file.
  * @mirror_lock: protects @mirrors and keeps mirrors alive during commands.
  * @mirrors: the file's mirrors (struct accel_mirror.list).
@@ -160,8 +227,10 @@ struct accel_file {
 	struct xarray pages;
 	unsigned long nr_pages;
 	unsigned long nr_device;
+	unsigned long max_pages;
 	u64 faults;
 	u64 alloc_failures;
+	u64 limit_failures;
 	atomic64_t ops;
 	struct mutex mirror_lock;	/* the mirror list */
 	struct list_head mirrors;
@@ -226,6 +295,9 @@ static void accel_pages_freed(const struct spm_node_owner *owner, int node,
 			      struct page *page, unsigned int order)
 {
 	atomic64_add(1UL << order, &accel.node_pages_freed);
+	/* Memory on the node again: the reserve gets it first. */
+	if (READ_ONCE(accel.reserve.nr) < READ_ONCE(accel.reserve.size))
+		schedule_work(&accel.reserve.refill);
 }
 
 static void accel_folio_arrived(const struct spm_node_owner *owner, int node,
@@ -516,9 +588,10 @@ out:
 
 static const struct movable_operations accel_mops;
 
-static struct page *accel_alloc_page(struct accel_file *f)
+/* A page on the device's node, or NULL. */
+static struct page *accel_alloc_node_page(gfp_t gfp)
 {
-	struct page *page = alloc_pages_node(accel.nid, ACCEL_GFP, 0);
+	struct page *page = alloc_pages_node(accel.nid, gfp, 0);
 
 	if (page && page_to_nid(page) != accel.nid) {
 		pr_err_ratelimited("allocator returned a page of node %d for node %d\n",
@@ -527,9 +600,150 @@ static struct page *accel_alloc_page(struct accel_file *f)
 		__free_page(page);
 		page = NULL;
 	}
+	return page;
+}
+
+/* Make a locked page a driver page the VM may move, or no longer one. */
+static void accel_page_movable(struct page *page, bool movable)
+{
+	if (movable)
+		__SetPageMovable(page, &accel_mops);
+	else
+		__ClearPageMovable(page);
+}
+
+/*
+ * Give @page to the reserve if it has room, or free it.  @movable: the page
+ * is a driver page already (a file's, or the reserve's before a failed
+ * store), not one fresh from the allocator.  Under the page lock, so that
+ * a migration of the page sees it either as the file's or as the
+ * reserve's.
+ */
+static void accel_reserve_put(struct page *page, bool movable)
+{
+	struct accel_reserve *r = &accel.reserve;
+	bool kept = false;
+
+	lock_page(page);
+	spin_lock(&r->lock);
+	if (r->nr < r->size) {
+		set_page_private(page, ACCEL_RESERVE_PRIVATE);
+		page->index = r->nr;
+		r->pages[r->nr] = page;
+		WRITE_ONCE(r->nr, r->nr + 1);
+		kept = true;
+	}
+	spin_unlock(&r->lock);
+	if (kept || movable)
+		accel_page_movable(page, kept);
+	if (!kept)
+		set_page_private(page, 0);
+	unlock_page(page);
+	if (!kept)
+		put_page(page);
+}
+
+/* A page out of the reserve, cleared, or NULL when it is empty. */
+static struct page *accel_reserve_get(void)
+{
+	struct accel_reserve *r = &accel.reserve;
+	struct page *page = NULL;
+
+	spin_lock(&r->lock);
+	if (r->nr) {
+		WRITE_ONCE(r->nr, r->nr - 1);
+		page = r->pages[r->nr];
+		r->pages[r->nr] = NULL;
+	}
+	spin_unlock(&r->lock);
+	if (!page)
+		return NULL;
+	/*
+	 * Out of its slot, the page cannot be migrated (accel_migrate_page()
+	 * finds the slot changed) until the caller stores it in its table.
+	 */
+	clear_highpage(page);
+	atomic64_inc(&accel.reserve_allocs);
+	return page;
+}
+
+static void accel_reserve_fill(gfp_t gfp)
+{
+	struct page *page;
+
+	while (READ_ONCE(accel.reserve.nr) < READ_ONCE(accel.reserve.size)) {
+		page = accel_alloc_node_page(gfp);
+		if (!page)
+			return;
+		accel_reserve_put(page, false);
+	}
+}
+
+static void accel_reserve_refill(struct work_struct *work)
+{
+	accel_reserve_fill(ACCEL_RESERVE_GFP_NOWAIT);
+}
+
+/* Module unload (no file is left), or a load that failed. */
+static void accel_reserve_drain(void)
+{
+	struct accel_reserve *r = &accel.reserve;
+	struct page *page;
+
+	WRITE_ONCE(r->size, 0);
+	for (;;) {
+		spin_lock(&r->lock);
+		page = NULL;
+		if (r->nr) {
+			WRITE_ONCE(r->nr, r->nr - 1);
+			page = r->pages[r->nr];
+			r->pages[r->nr] = NULL;
+		}
+		spin_unlock(&r->lock);
+		if (!page)
+			break;
+		lock_page(page);
+		__ClearPageMovable(page);
+		set_page_private(page, 0);
+		unlock_page(page);
+		put_page(page);
+	}
+}
+
+/*
+ * A new page for @f: -EDQUOT beyond the file's limit, -ENOSPC when neither
+ * the node nor the reserve has one.  *@reserved: it came from the reserve
+ * (and is a driver page already).
+ *
+ * While the reserve is whole, the node is asked with direct reclaim first:
+ * the reserve is for when reclaim cannot help.  Once it is in use, as in
+ * mempool_alloc(): the node without direct reclaim, the reserve, then the
+ * node with it.
+ */
+static struct page *accel_alloc_page(struct accel_file *f, bool *reserved,
+				     int *err)
+{
+	bool whole = READ_ONCE(accel.reserve.nr) >= READ_ONCE(accel.reserve.size);
+	struct page *page;
+
+	*reserved = false;
+	if (f->max_pages && f->nr_pages >= f->max_pages) {
+		f->limit_failures++;
+		atomic64_inc(&accel.limit_failures);
+		*err = -EDQUOT;
+		return NULL;
+	}
+	page = accel_alloc_node_page(whole ? ACCEL_GFP : ACCEL_GFP_NOWAIT);
+	if (!page) {
+		page = accel_reserve_get();
+		*reserved = !!page;
+	}
+	if (!page && !whole)
+		page = accel_alloc_node_page(ACCEL_GFP);
 	if (!page) {
 		f->alloc_failures++;
 		atomic64_inc(&accel.alloc_failures);
+		*err = -ENOSPC;
 		return NULL;
 	}
 	f->nr_pages++;
@@ -537,58 +751,67 @@ static struct page *accel_alloc_page(struct accel_file *f)
 	return page;
 }
 
-/* Make @page, entry @index of @f's table, a driver page the VM may move. */
+/*
+ * Make @page, entry @index of @f's table, a driver page the VM may move.
+ * Under the page lock: a reserve page may be isolated for migration.
+ */
 static void accel_page_set_movable(struct page *page, struct accel_file *f,
 				   pgoff_t index)
 {
+	lock_page(page);
 	set_page_private(page, (unsigned long)f);
 	page->index = index;
-	lock_page(page);
 	__SetPageMovable(page, &accel_mops);
 	unlock_page(page);
 }
 
-/* Drop the table's reference to a page that leaves it (file release). */
+/* A page leaves the table (file release): to the reserve, or freed. */
 static void accel_page_release(struct page *page)
 {
 	/*
 	 * Under the page lock, so that a migration that isolated the page
-	 * sees that the driver let it go (the migration core frees it then).
+	 * sees that the driver let it go (the migration core frees it then),
+	 * or that it is in the reserve now.
 	 */
-	lock_page(page);
-	__ClearPageMovable(page);
-	unlock_page(page);
-	set_page_private(page, 0);
-	put_page(page);
+	accel_reserve_put(page, true);
 	atomic64_dec(&accel.pages);
 }
 
+/* Who has a page of the device page table. */
+enum accel_own {
+	ACCEL_OWN_CPU,			/* the CPU, read-write */
+	ACCEL_OWN_DEVICE_CPU_READ,	/* the device; the CPU may read */
+	ACCEL_OWN_DEVICE,		/* the device; no CPU access */
+};
+
 /*
  * Device page table entry of @index, allocating the page if needed, with
- * one walk of the table for a page that is there.  *@device_owned tells
- * whether the device owns the page.  Fails with -ENOSPC when the node is
- * full, -ENOMEM when the table cannot grow.
+ * one walk of the table for a page that is there.  *@own tells who owns
+ * the page.  Fails with -ENOSPC when the node and the reserve are empty,
+ * -EDQUOT beyond the file's page limit, -ENOMEM when the table cannot grow.
  */
 static struct page *accel_get_page(struct accel_file *f, pgoff_t index,
-				   bool *device_owned, int *err)
+				   enum accel_own *own, int *err)
 {
 	XA_STATE(xas, &f->pages, index);
 	struct page *page;
+	bool reserved;
 
 	/* f->lock excludes other writers: the walk stays valid for the store. */
 	lockdep_assert_held(&f->lock);
+	*own = ACCEL_OWN_CPU;
 	rcu_read_lock();
 	page = xas_load(&xas);
-	*device_owned = page && xas_get_mark(&xas, ACCEL_DEVICE_OWNED);
+	if (page && xas_get_mark(&xas, ACCEL_DEVICE_OWNED))
+		*own = xas_get_mark(&xas, ACCEL_CPU_READ) ?
+		       ACCEL_OWN_DEVICE_CPU_READ : ACCEL_OWN_DEVICE;
 	rcu_read_unlock();
 	if (page)
 		return page;
 
-	page = accel_alloc_page(f);
-	if (!page) {
-		*err = -ENOSPC;		/* the node is full */
+	page = accel_alloc_page(f, &reserved, err);
+	if (!page)
 		return NULL;
-	}
 	do {
 		xas_lock(&xas);
 		xas_store(&xas, page);
@@ -598,19 +821,38 @@ static struct page *accel_get_page(struct accel_file *f, pgoff_t index,
 	if (*err) {
 		f->nr_pages--;
 		atomic64_dec(&accel.pages);
-		__free_page(page);
+		if (reserved)
+			accel_reserve_put(page, true);
+		else
+			__free_page(page);
 		return NULL;
 	}
 	accel_page_set_movable(page, f, index);
 	return page;
 }
 
+/*
+ * A CPU write to a page the device owns with CPU reads allowed: the page,
+ * and only it, goes back to the CPU.  The engine holds f->lock while it
+ * runs a command on the file's memory: the caller has waited for it.
+ */
+static void accel_take_back(struct accel_file *f, pgoff_t index)
+{
+	lockdep_assert_held(&f->lock);
+	xa_clear_mark(&f->pages, index, ACCEL_DEVICE_OWNED);
+	xa_clear_mark(&f->pages, index, ACCEL_CPU_READ);
+	f->nr_device--;
+	atomic64_inc(&accel.takebacks);
+}
+
 static vm_fault_t accel_fault(struct vm_fault *vmf)
 {
-	struct accel_file *f = vmf->vma->vm_file->private_data;
+	struct vm_area_struct *vma = vmf->vma;
+	struct accel_file *f = vma->vm_file->private_data;
+	enum accel_own own;
 	struct page *page;
-	bool device_owned;
 	vm_fault_t ret;
+	pgprot_t prot;
 	int err = 0;
 
 	if (vmf->pgoff >= ACCEL_MAX_PAGES)
@@ -619,22 +861,66 @@ static vm_fault_t accel_fault(struct vm_fault *vmf)
 	mutex_lock(&f->lock);
 	f->faults++;
 	atomic64_inc(&accel.faults);
-	page = accel_get_page(f, vmf->pgoff, &device_owned, &err);
+	page = accel_get_page(f, vmf->pgoff, &own, &err);
 	if (!page) {
-		/* Node full: SIGBUS.  No SysRAM for the table itself: OOM. */
-		ret = err == -ENOSPC ? VM_FAULT_SIGBUS : VM_FAULT_OOM;
-		goto out;
-	}
-	if (device_owned) {
-		ret = VM_FAULT_SIGBUS;
+		/*
+		 * Node and reserve empty, or the file's limit: SIGBUS.  No
+		 * SysRAM for the table itself: OOM.
+		 */
+		ret = err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
 		goto out;
 	}
 	/*
-	 * A special entry, no page reference: GUP cannot take one.  Under
-	 * f->lock, so that a hand-over to the device or a migration zaps it.
+	 * Special entries, no page reference: GUP cannot take one.  Under
+	 * f->lock, so that a hand-over to the device or a migration zaps them.
+	 * vm_page_prot is read-only (->pfn_mkwrite asks for write notify):
+	 * CPU-owned pages get the mapping's full permissions at once, as a
+	 * first touch is mostly a write; pages the CPU may only read get
+	 * read-only entries, and a write through them calls ->pfn_mkwrite.
 	 */
-	ret = vmf_insert_pfn(vmf->vma, vmf->address, page_to_pfn(page));
+	switch (own) {
+	case ACCEL_OWN_DEVICE:
+		ret = VM_FAULT_SIGBUS;
+		goto out;
+	case ACCEL_OWN_DEVICE_CPU_READ:
+		if (!(vmf->flags & FAULT_FLAG_WRITE)) {
+			prot = vm_get_page_prot(vma->vm_flags & ~VM_WRITE);
+			break;
+		}
+		accel_take_back(f, vmf->pgoff);
+		fallthrough;
+	case ACCEL_OWN_CPU:
+		prot = vm_get_page_prot(vma->vm_flags);
+		break;
+	}
+	ret = vmf_insert_pfn_prot(vma, vmf->address, page_to_pfn(page), prot);
 out:
+	mutex_unlock(&f->lock);
+	return ret;
+}
+
+/*
+ * A write through a read-only entry of the mapping: the page is the
+ * device's with CPU reads allowed (or mprotect() made the entry read-only).
+ * The CPU takes a device-owned page back, after the command the engine may
+ * be running (f->lock); the core then makes the entry writable, unless it
+ * changed meanwhile (a hand-over or a migration zapped it: the write
+ * faults again and finds the page as it is now).
+ */
+static vm_fault_t accel_pfn_mkwrite(struct vm_fault *vmf)
+{
+	struct accel_file *f = vmf->vma->vm_file->private_data;
+	vm_fault_t ret = 0;
+
+	mutex_lock(&f->lock);
+	f->faults++;
+	atomic64_inc(&accel.faults);
+	if (xa_get_mark(&f->pages, vmf->pgoff, ACCEL_DEVICE_OWNED)) {
+		if (xa_get_mark(&f->pages, vmf->pgoff, ACCEL_CPU_READ))
+			accel_take_back(f, vmf->pgoff);
+		else
+			ret = VM_FAULT_SIGBUS;
+	}
 	mutex_unlock(&f->lock);
 	return ret;
 }
@@ -655,8 +941,10 @@ static vm_fault_t accel_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff,
 /*
  * ptrace() and /proc/PID/mem, which cannot use GUP on this mapping: a
  * CPU-owned page (allocated if need be, as a touch would) is read or
- * written, a device-owned one is refused, and so is a forced write through
- * a mapping without write permission (GUP refuses it on shared mappings).
+ * written, a device-owned one is refused unless the CPU may read it (a
+ * write then takes it back, as a CPU write does), and so is a forced write
+ * through a mapping without write permission (GUP refuses it on shared
+ * mappings).
  */
 static int accel_access(struct vm_area_struct *vma, unsigned long addr,
 			void *buf, int len, int write)
@@ -664,8 +952,8 @@ static int accel_access(struct vm_area_struct *vma, unsigned long addr,
 	struct accel_file *f = vma->vm_file->private_data;
 	pgoff_t index = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
 	unsigned int offset = offset_in_page(addr);
+	enum accel_own own;
 	struct page *page;
-	bool device_owned;
 	int err = 0;
 	void *kaddr;
 
@@ -677,11 +965,13 @@ static int accel_access(struct vm_area_struct *vma, unsigned long addr,
 
 	if (mutex_lock_killable(&f->lock))
 		return -EINTR;
-	page = accel_get_page(f, index, &device_owned, &err);
-	if (!page || device_owned) {
+	page = accel_get_page(f, index, &own, &err);
+	if (!page || own == ACCEL_OWN_DEVICE) {
 		mutex_unlock(&f->lock);
 		return page ? -EACCES : err;
 	}
+	if (own == ACCEL_OWN_DEVICE_CPU_READ && write)
+		accel_take_back(f, index);
 	kaddr = kmap_local_page(page);
 	if (write)
 		memcpy(kaddr + offset, buf, len);
@@ -695,6 +985,7 @@ static int accel_access(struct vm_area_struct *vma, unsigned long addr,
 static const struct vm_operations_struct accel_vm_ops = {
 	.fault		= accel_fault,
 	.map_pages	= accel_map_pages,
+	.pfn_mkwrite	= accel_pfn_mkwrite,
 	.access		= accel_access,
 };
 
@@ -707,18 +998,45 @@ static bool accel_isolate_page(struct page *page, isolate_mode_t mode)
 	return true;
 }
 
+/* A page of the reserve: its slot takes @dst, nothing to copy. */
+static int accel_migrate_reserve_page(struct page *dst, struct page *src)
+{
+	struct accel_reserve *r = &accel.reserve;
+	unsigned long slot = src->index;
+
+	spin_lock(&r->lock);
+	/* Taken out meanwhile: it will be a file's page, try again then. */
+	if (slot >= r->nr || r->pages[slot] != src) {
+		spin_unlock(&r->lock);
+		return -EAGAIN;
+	}
+	get_page(dst);
+	set_page_private(dst, ACCEL_RESERVE_PRIVATE);
+	dst->index = slot;
+	__SetPageMovable(dst, &accel_mops);
+	r->pages[slot] = dst;
+	spin_unlock(&r->lock);
+	__ClearPageMovable(src);
+	set_page_private(src, 0);
+	put_page(src);		/* the reserve's; the VM frees src */
+	atomic64_inc(&accel.migrated);
+	return MIGRATEPAGE_SUCCESS;
+}
+
 static int accel_migrate_page(struct page *dst, struct page *src,
 			      enum migrate_mode mode)
 {
 	/*
-	 * src is locked and still movable: the file has not released it
-	 * (accel_page_release() clears that under the page lock first), so
-	 * the file is alive.
+	 * src is locked and still movable: neither the file nor the reserve
+	 * has released it (both clear that under the page lock first), so
+	 * its owner is alive.
 	 */
 	struct accel_file *f = (struct accel_file *)page_private(src);
 	pgoff_t index = src->index;
 	void *old;
 
+	if (page_private(src) == ACCEL_RESERVE_PRIVATE)
+		return accel_migrate_reserve_page(dst, src);
 	/*
 	 * Never wait for f->lock: its holder may be allocating and compacting,
 	 * or releasing the file and waiting for this page's lock.  The VM
@@ -730,9 +1048,12 @@ static int accel_migrate_page(struct page *dst, struct page *src,
 		mutex_unlock(&f->lock);
 		return -EAGAIN;
 	}
-	/* The CPU's entries go: the next touch maps dst.  The device's view
-	 * is f->lock, which the engine holds while it uses the page. */
-	if (!xa_get_mark(&f->pages, index, ACCEL_DEVICE_OWNED))
+	/*
+	 * The CPU's entries go: the next touch maps dst.  The device's view
+	 * is f->lock, which the engine holds while it uses the page.
+	 */
+	if (!xa_get_mark(&f->pages, index, ACCEL_DEVICE_OWNED) ||
+	    xa_get_mark(&f->pages, index, ACCEL_CPU_READ))
 		unmap_mapping_range(&f->mapping, (loff_t)index << PAGE_SHIFT,
 				    PAGE_SIZE, 1);
 	copy_highpage(dst, src);
@@ -779,13 +1100,31 @@ static int accel_owned_range(const struct spm_accel_range *r, pgoff_t *first,
 	return 0;
 }
 
-/* Hand a range to the device: allocate what is missing, unmap it from CPUs. */
-static int accel_to_device(struct accel_file *f,
-			   const struct spm_accel_range *r)
+/* Whether the file's limit leaves room for the pages [first, first + n) lacks. */
+static bool accel_within_limit(struct accel_file *f, pgoff_t first,
+			       unsigned long n)
 {
+	unsigned long index, have = 0;
+	struct page *page;
+
+	if (!f->max_pages)
+		return true;
+	xa_for_each_range(&f->pages, index, page, first, first + n - 1)
+		have++;
+	return n == have || (f->nr_pages < f->max_pages &&
+			     n - have <= f->max_pages - f->nr_pages);
+}
+
+/*
+ * Hand a range to the device: allocate what is missing, unmap it from CPUs
+ * (with SPM_ACCEL_CPU_READ, CPU reads map it read-only again).
+ */
+static int accel_to_device(struct accel_file *f,
+			   const struct spm_accel_range *r, u32 flags)
+{
+	enum accel_own own;
 	unsigned long i, n;
 	pgoff_t first;
-	bool owned;
 	int ret;
 
 	ret = accel_owned_range(r, &first, &n);
@@ -794,8 +1133,15 @@ static int accel_to_device(struct accel_file *f,
 
 	if (mutex_lock_interruptible(&f->lock))
 		return -ERESTARTSYS;
+	/* Beyond the limit: nothing allocated, nothing handed over. */
+	if (!accel_within_limit(f, first, n)) {
+		f->limit_failures++;
+		atomic64_inc(&accel.limit_failures);
+		ret = -EDQUOT;
+		goto out;
+	}
 	for (i = 0; i < n; i++) {
-		if (!accel_get_page(f, first + i, &owned, &ret)) {
+		if (!accel_get_page(f, first + i, &own, &ret)) {
 			/* The node is full, or the table cannot grow. */
 			ret = -ENOMEM;
 			goto out;
@@ -814,6 +1160,10 @@ static int accel_to_device(struct accel_file *f,
 			xa_set_mark(&f->pages, first + i, ACCEL_DEVICE_OWNED);
 			f->nr_device++;
 		}
+		if (flags & SPM_ACCEL_CPU_READ)
+			xa_set_mark(&f->pages, first + i, ACCEL_CPU_READ);
+		else
+			xa_clear_mark(&f->pages, first + i, ACCEL_CPU_READ);
 	}
 	unmap_mapping_range(&f->mapping, (loff_t)first << PAGE_SHIFT,
 			    (loff_t)n << PAGE_SHIFT, 1);
@@ -839,6 +1189,7 @@ static int accel_to_cpu(struct accel_file *f, const struct spm_accel_range *r)
 	xa_for_each_range(&f->pages, index, page, first, first + n - 1) {
 		if (xa_get_mark(&f->pages, index, ACCEL_DEVICE_OWNED)) {
 			xa_clear_mark(&f->pages, index, ACCEL_DEVICE_OWNED);
+			xa_clear_mark(&f->pages, index, ACCEL_CPU_READ);
 			f->nr_device--;
 		}
 	}
@@ -1073,6 +1424,55 @@ static long accel_info(struct accel_file *f, struct spm_accel_info __user *uinfo
 	return copy_to_user(uinfo, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
+/* Read or set the file's page limit; report the reserve. */
+static long accel_limit(struct accel_file *f, struct spm_accel_limit __user *ulim)
+{
+	struct spm_accel_limit lim;
+	unsigned long ceiling = READ_ONCE(max_pages);
+
+	if (copy_from_user(&lim, ulim, sizeof(lim)))
+		return -EFAULT;
+	if (lim.flags & ~SPM_ACCEL_LIMIT_SET || lim.reserved)
+		return -EINVAL;
+	if (lim.flags & SPM_ACCEL_LIMIT_SET) {
+		if (lim.max_pages > ACCEL_MAX_PAGES)
+			return -EINVAL;
+		if (ceiling && (!lim.max_pages || lim.max_pages > ceiling) &&
+		    !capable(CAP_SYS_ADMIN))
+			return -EPERM;
+	}
+
+	if (mutex_lock_interruptible(&f->lock))
+		return -ERESTARTSYS;
+	if (lim.flags & SPM_ACCEL_LIMIT_SET)
+		f->max_pages = lim.max_pages;
+	lim.max_pages = f->max_pages;
+	lim.pages = f->nr_pages;
+	lim.limit_failures = f->limit_failures;
+	mutex_unlock(&f->lock);
+	lim.reserve_pages = READ_ONCE(accel.reserve.nr);
+	lim.reserve_size = READ_ONCE(accel.reserve.size);
+	lim.reserve_allocs = atomic64_read(&accel.reserve_allocs);
+
+	return copy_to_user(ulim, &lim, sizeof(lim)) ? -EFAULT : 0;
+}
+
+/* TO_DEVICE with flags. */
+static long accel_handover(struct accel_file *f,
+			   struct spm_accel_handover __user *uh)
+{
+	struct spm_accel_handover h;
+	struct spm_accel_range r;
+
+	if (copy_from_user(&h, uh, sizeof(h)))
+		return -EFAULT;
+	if (h.flags & ~SPM_ACCEL_CPU_READ || h.reserved)
+		return -EINVAL;
+	r.start = h.start;
+	r.length = h.length;
+	return accel_to_device(f, &r, h.flags);
+}
+
 /* Reclaim from the device's node only, as a device under pressure would. */
 static long accel_reclaim(u64 __user *unr)
 {
@@ -1100,6 +1500,10 @@ static long accel_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return accel_exec(f, uarg);
 	case SPM_ACCEL_IOC_RECLAIM:
 		return accel_reclaim(uarg);
+	case SPM_ACCEL_IOC_HANDOVER:
+		return accel_handover(f, uarg);
+	case SPM_ACCEL_IOC_LIMIT:
+		return accel_limit(f, uarg);
 	case SPM_ACCEL_IOC_TO_DEVICE:
 	case SPM_ACCEL_IOC_TO_CPU:
 	case SPM_ACCEL_IOC_MIRROR:
@@ -1113,7 +1517,7 @@ static long accel_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return -EFAULT;
 	switch (cmd) {
 	case SPM_ACCEL_IOC_TO_DEVICE:
-		return accel_to_device(f, &r);
+		return accel_to_device(f, &r, 0);
 	case SPM_ACCEL_IOC_TO_CPU:
 		return accel_to_cpu(f, &r);
 	case SPM_ACCEL_IOC_MIRROR:
@@ -1140,9 +1544,13 @@ static int accel_open(struct inode *inode, struct file *file)
 	xa_init(&f->pages);
 	mutex_init(&f->mirror_lock);
 	INIT_LIST_HEAD(&f->mirrors);
+	f->max_pages = min(READ_ONCE(max_pages), ACCEL_MAX_PAGES);
 
 	file->f_mapping = &f->mapping;
 	file->private_data = f;
+	/* A reserve that could not be topped up so far: try again. */
+	if (READ_ONCE(accel.reserve.nr) < READ_ONCE(accel.reserve.size))
+		schedule_work(&accel.reserve.refill);
 	return 0;
 }
 
@@ -1157,7 +1565,7 @@ static int accel_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma->vm_pgoff >= ACCEL_MAX_PAGES ||
 	    vma_pages(vma) > ACCEL_MAX_PAGES - vma->vm_pgoff)
 		return -EINVAL;
-	/* Special entries only (vmf_insert_pfn()): GUP fails on them. */
+	/* Special entries only (vmf_insert_pfn_prot()): GUP fails on them. */
 	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &accel_vm_ops;
 	return 0;
@@ -1226,6 +1634,16 @@ ACCEL_COUNTER_ATTR(migrated);
 ACCEL_COUNTER_ATTR(node_pages_freed);
 ACCEL_COUNTER_ATTR(folios_arrived);
 ACCEL_COUNTER_ATTR(pressure);
+ACCEL_COUNTER_ATTR(takebacks);
+ACCEL_COUNTER_ATTR(reserve_allocs);
+ACCEL_COUNTER_ATTR(limit_failures);
+
+static ssize_t reserve_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", READ_ONCE(accel.reserve.nr));
+}
+static DEVICE_ATTR_RO(reserve);
 
 static struct attribute *accel_attrs[] = {
 	&dev_attr_nid.attr,
@@ -1240,6 +1658,10 @@ static struct attribute *accel_attrs[] = {
 	&dev_attr_node_pages_freed.attr,
 	&dev_attr_folios_arrived.attr,
 	&dev_attr_pressure.attr,
+	&dev_attr_takebacks.attr,
+	&dev_attr_reserve_allocs.attr,
+	&dev_attr_limit_failures.attr,
+	&dev_attr_reserve.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(accel);
@@ -1264,6 +1686,38 @@ static int accel_set_caps(void)
 	return 0;
 }
 
+/* Fill the reserve on the node, with reclaim: the device needs all of it. */
+static int accel_reserve_init(void)
+{
+	struct accel_reserve *r = &accel.reserve;
+	unsigned long size = min(reserve_pages, ACCEL_MAX_PAGES);
+	struct page **pages;
+
+	pages = kvcalloc(size, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+	/* The pages_freed callback may start a refill already. */
+	spin_lock(&r->lock);
+	r->pages = pages;
+	WRITE_ONCE(r->size, size);
+	spin_unlock(&r->lock);
+	accel_reserve_fill(ACCEL_RESERVE_GFP);
+	if (READ_ONCE(r->nr) < size) {
+		pr_err("cannot reserve %lu pages on node %d (got %lu)\n", size,
+		       accel.nid, READ_ONCE(r->nr));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void accel_reserve_free(void)
+{
+	/* No callback queues the work any more: the node was released. */
+	cancel_work_sync(&accel.reserve.refill);
+	accel_reserve_drain();
+	kvfree(accel.reserve.pages);
+}
+
 static int __init accel_init(void)
 {
 	int ret;
@@ -1272,6 +1726,8 @@ static int __init accel_init(void)
 	accel.owner.name = KBUILD_MODNAME;
 	accel.owner.ops = &accel_node_ops;
 	accel.owner.private = &accel;
+	spin_lock_init(&accel.reserve.lock);
+	INIT_WORK(&accel.reserve.refill, accel_reserve_refill);
 
 	ret = spm_node_claim(nid, &accel.owner);
 	if (ret) {
@@ -1288,6 +1744,9 @@ static int __init accel_init(void)
 		ret = -ENOMEM;
 		goto release;
 	}
+	ret = accel_reserve_init();
+	if (ret)
+		goto engine;
 	accel.misc.minor = MISC_DYNAMIC_MINOR;
 	accel.misc.name = KBUILD_MODNAME;
 	accel.misc.fops = &accel_fops;
@@ -1295,13 +1754,15 @@ static int __init accel_init(void)
 	ret = misc_register(&accel.misc);
 	if (ret)
 		goto engine;
-	pr_info("node %d, user placement %s\n", nid, user ? "on" : "off");
+	pr_info("node %d, user placement %s, reserve %lu pages\n", nid,
+		user ? "on" : "off", accel.reserve.size);
 	return 0;
 
 engine:
 	destroy_workqueue(accel.engine);
 release:
 	spm_node_release(nid, &accel.owner);
+	accel_reserve_free();
 	return ret;
 }
 
@@ -1310,6 +1771,7 @@ static void __exit accel_exit(void)
 	misc_deregister(&accel.misc);
 	destroy_workqueue(accel.engine);
 	spm_node_release(accel.nid, &accel.owner);
+	accel_reserve_free();
 }
 
 module_init(accel_init);

@@ -11,7 +11,9 @@
  * first CPU touch of a page faults; the driver allocates the page on its
  * SPM node and maps it.  A range is handed to the device with
  * SPM_ACCEL_IOC_TO_DEVICE (the CPU mappings are removed: any CPU access to
- * it gets SIGBUS) and back with SPM_ACCEL_IOC_TO_CPU.  Device commands
+ * it gets SIGBUS) and back with SPM_ACCEL_IOC_TO_CPU.  SPM_ACCEL_IOC_HANDOVER
+ * with SPM_ACCEL_CPU_READ hands a range to the device but lets the CPU keep
+ * reading it (see there).  Device commands
  * (SPM_ACCEL_IOC_EXEC) address it by byte offset in the file and run only
  * on device-owned pages.  The mapping has no struct page behind it as far
  * as the rest of the kernel can see (VM_PFNMAP): whatever needs a page
@@ -21,6 +23,17 @@
  * /proc/PID/mem read and write CPU-owned pages and get EIO on device-owned
  * ones.  The driver may move its pages within the node (compaction, memory
  * offline), which the CPU and the device do not notice.
+ *
+ * Memory of the device.  An open file may hold at most its page limit of
+ * driver-owned pages (SPM_ACCEL_IOC_LIMIT; the module parameter max_pages,
+ * 0 for none, is the default of new files and the ceiling of unprivileged
+ * callers).  The device keeps a reserve of pages on its node (module
+ * parameter reserve_pages, allocated at load time: the module does not
+ * load without it), so that its allocations go on when user placement
+ * (mbind() on the node, module parameter user=1) has filled the node: an
+ * allocation the node cannot serve takes a page from the reserve, and the
+ * reserve is topped up again from pages freed on the node and from the
+ * pages of closed files.
  *
  * Managed user memory.  SPM_ACCEL_IOC_MIRROR registers a range of the
  * caller's address space; the device mirrors its CPU page tables
@@ -52,6 +65,67 @@
 struct spm_accel_range {
 	__u64 start;
 	__u64 length;
+};
+
+/*
+ * spm_accel_handover.flags
+ *
+ * SPM_ACCEL_CPU_READ: the device owns the range (its commands may read and
+ * write it) and the CPU may still read it: CPU reads map the pages
+ * read-only, take no ownership back and see what the device writes (the
+ * CPU and the device share the pages: there is no copy to go stale).  A CPU
+ * write to such a page, a write fault, waits for the command the device may
+ * be running on the file's memory and takes that page, and only that page,
+ * back for the CPU (as SPM_ACCEL_IOC_TO_CPU would): the write proceeds, the
+ * rest of the range stays with the device, and device commands over the
+ * page fail with EACCES until it is handed over again.  ptrace() and
+ * /proc/PID/mem follow the same rules.  Handing a device-owned range over
+ * again changes its mode: without SPM_ACCEL_CPU_READ, CPU reads are gone.
+ */
+#define SPM_ACCEL_CPU_READ	(1U << 0)
+
+/**
+ * struct spm_accel_handover - a range of driver-owned memory for the device
+ * @start: byte offset in the device file, page aligned.
+ * @length: length in bytes, a non-zero multiple of the page size.
+ * @flags: 0 (as SPM_ACCEL_IOC_TO_DEVICE: the CPU may not access the range)
+ *	or SPM_ACCEL_CPU_READ.
+ * @reserved: 0.
+ */
+struct spm_accel_handover {
+	__u64 start;
+	__u64 length;
+	__u32 flags;
+	__u32 reserved;
+};
+
+/* spm_accel_limit.flags */
+#define SPM_ACCEL_LIMIT_SET	(1U << 0)	/* set max_pages; else read only */
+
+/**
+ * struct spm_accel_limit - the open file's page limit, the device's reserve
+ * @max_pages: in, with SPM_ACCEL_LIMIT_SET: the file's new limit of
+ *	driver-owned pages, 0 for none; out: the limit now.  A limit below
+ *	the pages the file holds takes none away: only new pages are refused.
+ * @flags: SPM_ACCEL_LIMIT_SET, or 0 to read only.
+ * @reserved: 0.
+ * @pages: out: driver-owned pages of the file.
+ * @limit_failures: out: page allocations of the file its limit refused.
+ * @reserve_pages: out: pages in the device's reserve now (all files).
+ * @reserve_size: out: pages the reserve holds when full (module parameter
+ *	reserve_pages).
+ * @reserve_allocs: out: pages the device's files took from the reserve
+ *	since the module loaded.
+ */
+struct spm_accel_limit {
+	__u64 max_pages;
+	__u32 flags;
+	__u32 reserved;
+	__u64 pages;
+	__u64 limit_failures;
+	__u64 reserve_pages;
+	__u64 reserve_size;
+	__u64 reserve_allocs;
 };
 
 /* spm_accel_op.cmd */
@@ -154,11 +228,22 @@ struct spm_accel_info {
  *	     part-way);
  *   ENOTTY  a request the device does not have.
  * And by request:
- *   TO_DEVICE  EINVAL  a bad range;
- *		ENOMEM  the node has no free memory for the pages the range
- *			still lacks (or the kernel none for the device page
- *			table): the range stays with the CPU.
+ *   TO_DEVICE, HANDOVER
+ *		EINVAL  a bad range; HANDOVER: unknown flags, or reserved
+ *			not 0;
+ *		EDQUOT  the range lacks more pages than the file's page
+ *			limit leaves it: nothing is allocated, nothing
+ *			changes hands;
+ *		ENOMEM  the node, reserve included, has no free memory for
+ *			the pages the range still lacks (or the kernel none
+ *			for the device page table): the range stays with the
+ *			CPU.
  *   TO_CPU     EINVAL  a bad range.
+ *   LIMIT      EINVAL  unknown flags, reserved not 0, or max_pages above
+ *			SPM_ACCEL_MAX_BYTES worth of pages;
+ *		EPERM   the module parameter max_pages is set and the caller,
+ *			without CAP_SYS_ADMIN, asked for no limit or for a
+ *			higher one.
  *   EXEC       EINVAL  a bad cmd, flags, addr or length;
  *		EACCES  driver-owned memory: not every page of the range is
  *			device-owned; SPM_ACCEL_OP_USER: the range is not
@@ -180,8 +265,11 @@ struct spm_accel_info {
  *		EINVAL  0 pages, or more than SPM_ACCEL_MAX_BYTES worth.
  *   open(2)    ENOMEM  no kernel memory for the file.
  *   mmap(2)    EINVAL  not MAP_SHARED, or beyond SPM_ACCEL_MAX_BYTES.
- * A CPU access to a device-owned page, or a first touch when the node is
- * full, raises SIGBUS.
+ * A CPU access to a device-owned page (a write, if the range was handed
+ * over with SPM_ACCEL_CPU_READ, takes the page back instead), a first
+ * touch when the node and the reserve are full, and a first touch beyond
+ * the file's page limit raise SIGBUS; ptrace() and /proc/PID/mem get EIO
+ * there.
  *
  * Every structure has the same layout for 32- and 64-bit callers (each
  * __u64 at a multiple of 8 bytes, sizes multiples of 8).
@@ -197,5 +285,9 @@ struct spm_accel_info {
  * the pages reclaimed.  Needs CAP_SYS_ADMIN.
  */
 #define SPM_ACCEL_IOC_RECLAIM	_IOWR(SPM_ACCEL_IOC_MAGIC, 6, __u64)
+/* TO_DEVICE with flags (SPM_ACCEL_CPU_READ). */
+#define SPM_ACCEL_IOC_HANDOVER	_IOW(SPM_ACCEL_IOC_MAGIC, 7, struct spm_accel_handover)
+/* Read, or set, the file's page limit; reports the device's reserve. */
+#define SPM_ACCEL_IOC_LIMIT	_IOWR(SPM_ACCEL_IOC_MAGIC, 8, struct spm_accel_limit)
 
 #endif /* _UAPI_SPM_ACCEL_H */

@@ -5,6 +5,11 @@
  *
  *   spm_accel_open()                open the device, loading the module if needed
  *   spm_accel_range(fd, req, s, l)  TO_DEVICE / TO_CPU / MIRROR / UNMIRROR: 0 or -errno
+ *   spm_accel_handover(fd, s, l, flags)
+ *                                   HANDOVER (TO_DEVICE with flags): 0 or -errno
+ *   spm_accel_limit(fd, lim, flags, max)
+ *                                   LIMIT: read (flags 0) or set the file's
+ *                                   page limit; 0 or -errno
  *   spm_accel_exec(fd, op, ...)     run a device command: 0 or -errno
  *   spm_accel_info(fd, info)        device and file counters: 0 or -errno
  *   spm_accel_pages_on_node(fd, off, len, nid)
@@ -78,6 +83,26 @@ static inline int spm_accel_range(int fd, unsigned long req, uint64_t start,
 	struct spm_accel_range r = { .start = start, .length = length };
 
 	return ioctl(fd, req, &r) ? -errno : 0;
+}
+
+static inline int spm_accel_handover(int fd, uint64_t start, uint64_t length,
+				     uint32_t flags)
+{
+	struct spm_accel_handover h = {
+		.start = start, .length = length, .flags = flags,
+	};
+
+	return ioctl(fd, SPM_ACCEL_IOC_HANDOVER, &h) ? -errno : 0;
+}
+
+/* lim holds the file's limit and the device's reserve afterwards. */
+static inline int spm_accel_limit(int fd, struct spm_accel_limit *lim,
+				  uint32_t flags, uint64_t max_pages)
+{
+	memset(lim, 0, sizeof(*lim));
+	lim->flags = flags;
+	lim->max_pages = max_pages;
+	return ioctl(fd, SPM_ACCEL_IOC_LIMIT, lim) ? -errno : 0;
 }
 
 /* Fill in and run a command; op holds the results afterwards. */

@@ -105,6 +105,14 @@ TEST_F(uapi, structures_have_one_layout_for_compat)
 	EXPECT_EQ(136, offsetof(struct spm_accel_info, mirrors));
 	EXPECT_EQ(_IOC_SIZE(SPM_ACCEL_IOC_EXEC), sizeof(struct spm_accel_op));
 	EXPECT_EQ(_IOC_SIZE(SPM_ACCEL_IOC_RECLAIM), 8);
+	EXPECT_EQ(24, sizeof(struct spm_accel_handover));
+	EXPECT_EQ(16, offsetof(struct spm_accel_handover, flags));
+	EXPECT_EQ(_IOC_SIZE(SPM_ACCEL_IOC_HANDOVER),
+		  sizeof(struct spm_accel_handover));
+	EXPECT_EQ(56, sizeof(struct spm_accel_limit));
+	EXPECT_EQ(16, offsetof(struct spm_accel_limit, pages));
+	EXPECT_EQ(48, offsetof(struct spm_accel_limit, reserve_allocs));
+	EXPECT_EQ(_IOC_SIZE(SPM_ACCEL_IOC_LIMIT), sizeof(struct spm_accel_limit));
 }
 
 TEST_F(uapi, writing_command_on_read_only_mirror_efault)

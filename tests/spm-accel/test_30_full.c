@@ -2,9 +2,10 @@
 /*
  * Filling the device's node: map more device memory than node 2 holds and
  * touch it page by page.  Every page that succeeds is on node 2; the first
- * fault after the node is full gets SIGBUS (no fallback to SysRAM, no OOM
- * kill: nodes 0 and 1 keep their free memory, oom_kill does not move); the
- * owner's pressure callback ran; closing the file gives the node back.
+ * fault after the node and the device's reserve are empty gets SIGBUS (no
+ * fallback to SysRAM, no OOM kill: nodes 0 and 1 keep their free memory,
+ * oom_kill does not move); the owner's pressure callback ran; closing the
+ * file gives the node back, and the reserve its pages.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -99,13 +100,19 @@ TEST_F_TIMEOUT(full, node_full_sigbus_without_fallback, 200)
 	long long fail0 = spm_accel_counter("alloc_failures");
 	long long pressure0 = spm_accel_counter("pressure");
 	struct sigaction sa = { .sa_handler = on_sigbus };
+	struct spm_accel_limit lim;
 	volatile long touched = 0;
 	int fd = spm_accel_open();
+	long long reserve_kb;
 	char *p;
 
 	ASSERT_LE(0, fd);
 	ASSERT_LT(0, free2);
 	ASSERT_LE(0, fail0);
+	/* The device's reserve is not free memory, and the device gets it. */
+	ASSERT_EQ(0, spm_accel_limit(fd, &lim, 0, 0));
+	EXPECT_EQ(lim.reserve_size, lim.reserve_pages);
+	reserve_kb = lim.reserve_pages * ps / 1024;
 	p = mmap(NULL, MAP_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	sysram0 = SPM_GET(sysram_free_kb());
@@ -117,12 +124,14 @@ TEST_F_TIMEOUT(full, node_full_sigbus_without_fallback, 200)
 	}
 	signal(SIGBUS, SIG_DFL);
 
-	TH_LOG("node %d had %lld kB free; %ld pages (%ld kB) faulted in before SIGBUS",
-	       NODE, free2, touched, touched * ps / 1024);
+	TH_LOG("node %d had %lld kB free, the device's reserve %lld kB; %ld pages (%ld kB) faulted in before SIGBUS",
+	       NODE, free2, reserve_kb, touched, touched * ps / 1024);
 	ASSERT_LT(touched, npages);
 	/* The node really was full: nearly all its free memory was taken. */
-	EXPECT_LE(free2 - SLACK_KB, touched * ps / 1024);
-	EXPECT_GE(free2, touched * ps / 1024);
+	EXPECT_LE(free2 + reserve_kb - SLACK_KB, touched * ps / 1024);
+	EXPECT_GE(free2 + reserve_kb, touched * ps / 1024);
+	ASSERT_EQ(0, spm_accel_limit(fd, &lim, 0, 0));
+	EXPECT_EQ(0, lim.reserve_pages);
 	/* As the device sees them (move_pages() does not: VM_PFNMAP). */
 	EXPECT_EQ(touched, spm_accel_pages_on_node(fd, 0, touched * ps, NODE));
 	/* No fallback, no OOM kill. */
@@ -140,8 +149,13 @@ TEST_F_TIMEOUT(full, node_full_sigbus_without_fallback, 200)
 
 	munmap(p, MAP_BYTES);
 	close(fd);
-	/* Everything comes back. */
+	/* Everything comes back, the reserve first. */
 	EXPECT_LE(free2 - 1024, SPM_GET(free_kb(NODE)));
+	fd = spm_accel_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, spm_accel_limit(fd, &lim, 0, 0));
+	EXPECT_EQ(lim.reserve_size, lim.reserve_pages);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

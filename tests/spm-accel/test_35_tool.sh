@@ -3,7 +3,7 @@
 # any mismatch); its output is shown as diagnostics.
 . /spm/lib/tap.sh
 
-tap_plan 4
+tap_plan 5
 
 run() {
 	local desc=$1 out rc
@@ -19,6 +19,7 @@ run() {
 }
 
 run "spm-accel owned 64" spm-accel owned 64
+run "spm-accel cpuread 64" spm-accel cpuread 64
 run "spm-accel managed 64" spm-accel managed 64
 run "spm-accel faultbench 2048" spm-accel faultbench 2048
 tap_is "no device page left behind" 0 "$(cat /sys/class/misc/spm_accel/pages)"
