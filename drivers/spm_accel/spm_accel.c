@@ -14,7 +14,8 @@
  * pages read-only (vmf_insert_pfn_prot()), the CPU and the device share
  * them, and a CPU write faults (->fault for an unmapped page, ->pfn_mkwrite
  * through a read-only entry) and takes the page back under the file's
- * lock, which a running command holds.  When the node is full the fault
+ * lock, which a running command holds; the writable entry is made under
+ * that lock too.  When the node is full the fault
  * gets SIGBUS too: the allocation never falls back to another node and
  * never invokes the OOM killer.  Each open file has its own address_space,
  * so taking ranges away from the CPU zaps only the mappings of that file.
@@ -24,12 +25,16 @@
  * used as mempool_alloc() uses its elements: an allocation the node cannot
  * serve takes a reserve page, and while the reserve is short the node is
  * tried without direct reclaim first.  Pages of closed files go to the
- * reserve first, and a work item tops it up when pages are freed on the
- * node (the pages_freed callback).  Reserve pages are driver pages the VM
- * may move like the others.  Each open file has a page limit (module
- * parameter max_pages by default, SPM_ACCEL_IOC_LIMIT), so that one file
- * cannot take the node (and the reserve) from the others: beyond it,
- * allocations fail with EDQUOT (SIGBUS for a fault).
+ * reserve first, and a work item tops it up from the node: the pages_freed
+ * callback only notes that pages were freed there, and the driver's next
+ * open, release, page allocation or LIMIT starts the work.  Reserve pages
+ * are driver pages the VM may move like the others; the reserve keeps
+ * pages of the node only (memory offline may move one to SysRAM when the
+ * rest of the node is full or offline: the reserve lets it go).  Each
+ * open file has a page limit (module parameter max_pages by default,
+ * SPM_ACCEL_IOC_LIMIT), so that one file cannot take the node (and the
+ * reserve) from the others: beyond it, allocations fail with EDQUOT
+ * (SIGBUS for a fault).
  *
  * The mapping is VM_PFNMAP (vmf_insert_pfn_prot(), as TTM and the DRM GEM
  * helpers do): its entries hold no page reference and get_user_pages()
@@ -125,6 +130,8 @@ MODULE_PARM_DESC(reserve_pages,
  */
 #define ACCEL_DEVICE_OWNED	XA_MARK_0
 #define ACCEL_CPU_READ		XA_MARK_1
+/* Allocated by the hand-over under way: given back if it fails. */
+#define ACCEL_NEW		XA_MARK_2
 /* page->private of a page in the reserve (a file's page has its file). */
 #define ACCEL_RESERVE_PRIVATE	((unsigned long)&accel.reserve)
 
@@ -139,7 +146,10 @@ MODULE_PARM_DESC(reserve_pages,
  *	%ACCEL_RESERVE_PRIVATE and page->index its slot.
  * @nr: pages in the reserve.
  * @size: pages the reserve holds when full (module parameter
- *	reserve_pages).
+ *	reserve_pages, at most %ACCEL_MAX_PAGES).
+ * @freed: pages were freed on the node since the last refill was started
+ *	(set by the pages_freed callback, which may run in any context and
+ *	so starts no work itself).
  * @refill: tops the reserve up from the node without direct reclaim.
  */
 struct accel_reserve {
@@ -147,6 +157,7 @@ struct accel_reserve {
 	struct page **pages;
 	unsigned long nr;
 	unsigned long size;
+	bool freed;
 	struct work_struct refill;
 };
 
@@ -169,6 +180,8 @@ struct accel_reserve {
  * @pressure: low-watermark events on the node (pressure callback).
  * @takebacks: device-owned pages a CPU write took back.
  * @reserve_allocs: pages files took from the reserve.
+ * @reserve_dropped: reserve pages let go because a migration moved them
+ *	off the node.
  * @limit_failures: allocations refused by a file's page limit.
  * @reserve: the device's reserve of pages on its node.
  */
@@ -191,6 +204,7 @@ struct spm_accel {
 	atomic64_t pressure;
 	atomic64_t takebacks;
 	atomic64_t reserve_allocs;
+	atomic64_t reserve_dropped;
 	atomic64_t limit_failures;
 };
 
@@ -291,13 +305,20 @@ struct accel_cmd {
  * Node owner callbacks: called under rcu_read_lock(), counters only.
  */
 
+/*
+ * From the page free path, in any context (hard interrupts, under the
+ * locks of whoever frees the page, the workqueue's and the scheduler's
+ * included): no work is queued from here, only noted for
+ * accel_reserve_kick().
+ */
 static void accel_pages_freed(const struct spm_node_owner *owner, int node,
 			      struct page *page, unsigned int order)
 {
 	atomic64_add(1UL << order, &accel.node_pages_freed);
 	/* Memory on the node again: the reserve gets it first. */
-	if (READ_ONCE(accel.reserve.nr) < READ_ONCE(accel.reserve.size))
-		schedule_work(&accel.reserve.refill);
+	if (READ_ONCE(accel.reserve.nr) < READ_ONCE(accel.reserve.size) &&
+	    !READ_ONCE(accel.reserve.freed))
+		WRITE_ONCE(accel.reserve.freed, true);
 }
 
 static void accel_folio_arrived(const struct spm_node_owner *owner, int node,
@@ -613,10 +634,28 @@ static void accel_page_movable(struct page *page, bool movable)
 }
 
 /*
- * Give @page to the reserve if it has room, or free it.  @movable: the page
- * is a driver page already (a file's, or the reserve's before a failed
- * store), not one fresh from the allocator.  Under the page lock, so that
- * a migration of the page sees it either as the file's or as the
+ * Process context: start a refill of the reserve if it is short and pages
+ * were freed on the node since the last one (or anyway, @force).
+ */
+static void accel_reserve_kick(bool force)
+{
+	struct accel_reserve *r = &accel.reserve;
+
+	if (READ_ONCE(r->nr) >= READ_ONCE(r->size))
+		return;
+	if (READ_ONCE(r->freed))
+		WRITE_ONCE(r->freed, false);
+	else if (!force)
+		return;
+	schedule_work(&r->refill);
+}
+
+/*
+ * Give @page to the reserve if it has room and the page is on the node
+ * (a file's page may have been moved off it), or free it.  @movable: the
+ * page is a driver page already (a file's, or the reserve's before a
+ * failed store), not one fresh from the allocator.  Under the page lock,
+ * so that a migration of the page sees it either as the file's or as the
  * reserve's.
  */
 static void accel_reserve_put(struct page *page, bool movable)
@@ -626,7 +665,7 @@ static void accel_reserve_put(struct page *page, bool movable)
 
 	lock_page(page);
 	spin_lock(&r->lock);
-	if (r->nr < r->size) {
+	if (r->nr < r->size && page_to_nid(page) == accel.nid) {
 		set_page_private(page, ACCEL_RESERVE_PRIVATE);
 		page->index = r->nr;
 		r->pages[r->nr] = page;
@@ -643,21 +682,38 @@ static void accel_reserve_put(struct page *page, bool movable)
 		put_page(page);
 }
 
+/* A page that leaves the reserve for good: no longer a driver page. */
+static void accel_reserve_free_page(struct page *page)
+{
+	lock_page(page);
+	__ClearPageMovable(page);
+	set_page_private(page, 0);
+	unlock_page(page);
+	put_page(page);
+}
+
 /* A page out of the reserve, cleared, or NULL when it is empty. */
 static struct page *accel_reserve_get(void)
 {
 	struct accel_reserve *r = &accel.reserve;
-	struct page *page = NULL;
+	struct page *page;
 
-	spin_lock(&r->lock);
-	if (r->nr) {
-		WRITE_ONCE(r->nr, r->nr - 1);
-		page = r->pages[r->nr];
-		r->pages[r->nr] = NULL;
+	for (;;) {
+		page = NULL;
+		spin_lock(&r->lock);
+		if (r->nr) {
+			WRITE_ONCE(r->nr, r->nr - 1);
+			page = r->pages[r->nr];
+			r->pages[r->nr] = NULL;
+		}
+		spin_unlock(&r->lock);
+		if (!page)
+			return NULL;
+		/* Never handed out off the node (nor kept there: see put). */
+		if (page_to_nid(page) == accel.nid)
+			break;
+		accel_reserve_free_page(page);
 	}
-	spin_unlock(&r->lock);
-	if (!page)
-		return NULL;
 	/*
 	 * Out of its slot, the page cannot be migrated (accel_migrate_page()
 	 * finds the slot changed) until the caller stores it in its table.
@@ -702,11 +758,7 @@ static void accel_reserve_drain(void)
 		spin_unlock(&r->lock);
 		if (!page)
 			break;
-		lock_page(page);
-		__ClearPageMovable(page);
-		set_page_private(page, 0);
-		unlock_page(page);
-		put_page(page);
+		accel_reserve_free_page(page);
 	}
 }
 
@@ -740,6 +792,8 @@ static struct page *accel_alloc_page(struct accel_file *f, bool *reserved,
 	}
 	if (!page && !whole)
 		page = accel_alloc_node_page(ACCEL_GFP);
+	if (!whole)
+		accel_reserve_kick(false);
 	if (!page) {
 		f->alloc_failures++;
 		atomic64_inc(&accel.alloc_failures);
@@ -789,9 +843,10 @@ enum accel_own {
  * one walk of the table for a page that is there.  *@own tells who owns
  * the page.  Fails with -ENOSPC when the node and the reserve are empty,
  * -EDQUOT beyond the file's page limit, -ENOMEM when the table cannot grow.
+ * @fresh, if not NULL: set if the page was allocated by this call.
  */
 static struct page *accel_get_page(struct accel_file *f, pgoff_t index,
-				   enum accel_own *own, int *err)
+				   enum accel_own *own, int *err, bool *fresh)
 {
 	XA_STATE(xas, &f->pages, index);
 	struct page *page;
@@ -806,6 +861,8 @@ static struct page *accel_get_page(struct accel_file *f, pgoff_t index,
 		*own = xas_get_mark(&xas, ACCEL_CPU_READ) ?
 		       ACCEL_OWN_DEVICE_CPU_READ : ACCEL_OWN_DEVICE;
 	rcu_read_unlock();
+	if (fresh)
+		*fresh = !page;
 	if (page)
 		return page;
 
@@ -861,7 +918,7 @@ static vm_fault_t accel_fault(struct vm_fault *vmf)
 	mutex_lock(&f->lock);
 	f->faults++;
 	atomic64_inc(&accel.faults);
-	page = accel_get_page(f, vmf->pgoff, &own, &err);
+	page = accel_get_page(f, vmf->pgoff, &own, &err, NULL);
 	if (!page) {
 		/*
 		 * Node and reserve empty, or the file's limit: SIGBUS.  No
@@ -877,6 +934,7 @@ static vm_fault_t accel_fault(struct vm_fault *vmf)
 	 * CPU-owned pages get the mapping's full permissions at once, as a
 	 * first touch is mostly a write; pages the CPU may only read get
 	 * read-only entries, and a write through them calls ->pfn_mkwrite.
+	 * A write to such a page takes it back once its entry is in.
 	 */
 	switch (own) {
 	case ACCEL_OWN_DEVICE:
@@ -887,13 +945,15 @@ static vm_fault_t accel_fault(struct vm_fault *vmf)
 			prot = vm_get_page_prot(vma->vm_flags & ~VM_WRITE);
 			break;
 		}
-		accel_take_back(f, vmf->pgoff);
 		fallthrough;
 	case ACCEL_OWN_CPU:
 		prot = vm_get_page_prot(vma->vm_flags);
 		break;
 	}
 	ret = vmf_insert_pfn_prot(vma, vmf->address, page_to_pfn(page), prot);
+	if (ret == VM_FAULT_NOPAGE && own == ACCEL_OWN_DEVICE_CPU_READ &&
+	    (vmf->flags & FAULT_FLAG_WRITE))
+		accel_take_back(f, vmf->pgoff);
 out:
 	mutex_unlock(&f->lock);
 	return ret;
@@ -901,26 +961,47 @@ out:
 
 /*
  * A write through a read-only entry of the mapping: the page is the
- * device's with CPU reads allowed (or mprotect() made the entry read-only).
+ * device's with CPU reads allowed (or it was, and TO_CPU gave it back
+ * without zapping its entries, or mprotect() made the entry read-only).
  * The CPU takes a device-owned page back, after the command the engine may
- * be running (f->lock); the core then makes the entry writable, unless it
- * changed meanwhile (a hand-over or a migration zapped it: the write
- * faults again and finds the page as it is now).
+ * be running (f->lock).
+ *
+ * The writable entry is made here, under f->lock, never by the core after
+ * this returns (0 would let finish_mkwrite_fault() make the entry
+ * writable if it is the same as the one the write faulted on: after
+ * f->lock is dropped, a hand-over could give the page to the device again
+ * and zap the entry, and a CPU read map it read-only again, the same
+ * entry: the device's page would be writable).  So: zap the page's entries
+ * (every mapping of this file offset), insert a writable one, and tell the
+ * core the fault is done (VM_FAULT_NOPAGE).
  */
 static vm_fault_t accel_pfn_mkwrite(struct vm_fault *vmf)
 {
-	struct accel_file *f = vmf->vma->vm_file->private_data;
-	vm_fault_t ret = 0;
+	struct vm_area_struct *vma = vmf->vma;
+	struct accel_file *f = vma->vm_file->private_data;
+	pgoff_t index = vmf->pgoff;
+	struct page *page;
+	bool device;
+	vm_fault_t ret;
 
 	mutex_lock(&f->lock);
 	f->faults++;
 	atomic64_inc(&accel.faults);
-	if (xa_get_mark(&f->pages, vmf->pgoff, ACCEL_DEVICE_OWNED)) {
-		if (xa_get_mark(&f->pages, vmf->pgoff, ACCEL_CPU_READ))
-			accel_take_back(f, vmf->pgoff);
-		else
-			ret = VM_FAULT_SIGBUS;
+	page = xa_load(&f->pages, index);
+	device = xa_get_mark(&f->pages, index, ACCEL_DEVICE_OWNED);
+	/* An entry maps a page of the table: a missing one is a bug. */
+	if (WARN_ON_ONCE(!page) ||
+	    (device && !xa_get_mark(&f->pages, index, ACCEL_CPU_READ))) {
+		ret = VM_FAULT_SIGBUS;
+		goto out;
 	}
+	unmap_mapping_range(&f->mapping, (loff_t)index << PAGE_SHIFT,
+			    PAGE_SIZE, 1);
+	ret = vmf_insert_pfn_prot(vma, vmf->address, page_to_pfn(page),
+				  vm_get_page_prot(vma->vm_flags));
+	if (ret == VM_FAULT_NOPAGE && device)
+		accel_take_back(f, index);
+out:
 	mutex_unlock(&f->lock);
 	return ret;
 }
@@ -965,7 +1046,7 @@ static int accel_access(struct vm_area_struct *vma, unsigned long addr,
 
 	if (mutex_lock_killable(&f->lock))
 		return -EINTR;
-	page = accel_get_page(f, index, &own, &err);
+	page = accel_get_page(f, index, &own, &err, NULL);
 	if (!page || own == ACCEL_OWN_DEVICE) {
 		mutex_unlock(&f->lock);
 		return page ? -EACCES : err;
@@ -998,17 +1079,40 @@ static bool accel_isolate_page(struct page *page, isolate_mode_t mode)
 	return true;
 }
 
-/* A page of the reserve: its slot takes @dst, nothing to copy. */
+/*
+ * A page of the reserve: its slot takes @dst, nothing to copy.  A @dst off
+ * the node (memory offline falls back to SysRAM when the rest of the node
+ * is full or offline) is not kept: the slot goes, the reserve is short by
+ * a page and is refilled from the node later, and the VM frees @dst.
+ */
 static int accel_migrate_reserve_page(struct page *dst, struct page *src)
 {
 	struct accel_reserve *r = &accel.reserve;
-	unsigned long slot = src->index;
+	struct page *last;
+	unsigned long slot;
 
 	spin_lock(&r->lock);
+	slot = src->index;
 	/* Taken out meanwhile: it will be a file's page, try again then. */
 	if (slot >= r->nr || r->pages[slot] != src) {
 		spin_unlock(&r->lock);
 		return -EAGAIN;
+	}
+	if (page_to_nid(dst) != accel.nid) {
+		/* The last page takes the slot; its index is read under r->lock. */
+		last = r->pages[r->nr - 1];
+		r->pages[slot] = last;
+		last->index = slot;
+		r->pages[r->nr - 1] = NULL;
+		WRITE_ONCE(r->nr, r->nr - 1);
+		spin_unlock(&r->lock);
+		__ClearPageMovable(src);
+		set_page_private(src, 0);
+		put_page(src);	/* the reserve's; the VM frees src and dst */
+		atomic64_inc(&accel.reserve_dropped);
+		/* Refilled by the next open, allocation, release or LIMIT. */
+		WRITE_ONCE(r->freed, true);
+		return MIGRATEPAGE_SUCCESS;
 	}
 	get_page(dst);
 	set_page_private(dst, ACCEL_RESERVE_PRIVATE);
@@ -1123,8 +1227,10 @@ static int accel_to_device(struct accel_file *f,
 			   const struct spm_accel_range *r, u32 flags)
 {
 	enum accel_own own;
-	unsigned long i, n;
+	unsigned long i, n, index;
+	struct page *page;
 	pgoff_t first;
+	bool fresh;
 	int ret;
 
 	ret = accel_owned_range(r, &first, &n);
@@ -1141,21 +1247,24 @@ static int accel_to_device(struct accel_file *f,
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if (!accel_get_page(f, first + i, &own, &ret)) {
+		if (!accel_get_page(f, first + i, &own, &ret, &fresh)) {
 			/* The node is full, or the table cannot grow. */
 			ret = -ENOMEM;
-			goto out;
+			goto undo;
 		}
+		if (fresh)
+			xa_set_mark(&f->pages, first + i, ACCEL_NEW);
 		if (!(i % ACCEL_CHUNK)) {
 			/* Up to 1 GiB to allocate: let a killed caller go. */
 			if (fatal_signal_pending(current)) {
 				ret = -EINTR;
-				goto out;
+				goto undo;
 			}
 			cond_resched();
 		}
 	}
 	for (i = 0; i < n; i++) {
+		xa_clear_mark(&f->pages, first + i, ACCEL_NEW);
 		if (!xa_get_mark(&f->pages, first + i, ACCEL_DEVICE_OWNED)) {
 			xa_set_mark(&f->pages, first + i, ACCEL_DEVICE_OWNED);
 			f->nr_device++;
@@ -1167,6 +1276,18 @@ static int accel_to_device(struct accel_file *f,
 	}
 	unmap_mapping_range(&f->mapping, (loff_t)first << PAGE_SHIFT,
 			    (loff_t)n << PAGE_SHIFT, 1);
+	goto out;
+undo:
+	/*
+	 * The range stays with the CPU as it was: the pages this call
+	 * allocated (never mapped: f->lock is held) go back, to the reserve
+	 * first.
+	 */
+	xa_for_each_marked(&f->pages, index, page, ACCEL_NEW) {
+		xa_erase(&f->pages, index);
+		f->nr_pages--;
+		accel_page_release(page);
+	}
 out:
 	mutex_unlock(&f->lock);
 	return ret;
@@ -1442,6 +1563,14 @@ static long accel_limit(struct accel_file *f, struct spm_accel_limit __user *uli
 			return -EPERM;
 	}
 
+	/*
+	 * A structure that cannot be written back fails before anything
+	 * changes: the caller's own bytes, written back unchanged.  (Not
+	 * under f->lock: it may be this file's memory, whose fault takes it.)
+	 */
+	if (copy_to_user(ulim, &lim, sizeof(lim)))
+		return -EFAULT;
+
 	if (mutex_lock_interruptible(&f->lock))
 		return -ERESTARTSYS;
 	if (lim.flags & SPM_ACCEL_LIMIT_SET)
@@ -1450,6 +1579,7 @@ static long accel_limit(struct accel_file *f, struct spm_accel_limit __user *uli
 	lim.pages = f->nr_pages;
 	lim.limit_failures = f->limit_failures;
 	mutex_unlock(&f->lock);
+	accel_reserve_kick(false);
 	lim.reserve_pages = READ_ONCE(accel.reserve.nr);
 	lim.reserve_size = READ_ONCE(accel.reserve.size);
 	lim.reserve_allocs = atomic64_read(&accel.reserve_allocs);
@@ -1549,8 +1679,7 @@ static int accel_open(struct inode *inode, struct file *file)
 	file->f_mapping = &f->mapping;
 	file->private_data = f;
 	/* A reserve that could not be topped up so far: try again. */
-	if (READ_ONCE(accel.reserve.nr) < READ_ONCE(accel.reserve.size))
-		schedule_work(&accel.reserve.refill);
+	accel_reserve_kick(true);
 	return 0;
 }
 
@@ -1587,6 +1716,7 @@ static int accel_release(struct inode *inode, struct file *file)
 		accel_page_release(page);
 	xa_destroy(&f->pages);
 	mutex_unlock(&f->lock);
+	accel_reserve_kick(false);
 	mutex_destroy(&f->lock);
 	mutex_destroy(&f->mirror_lock);
 	kfree(f);
@@ -1636,6 +1766,7 @@ ACCEL_COUNTER_ATTR(folios_arrived);
 ACCEL_COUNTER_ATTR(pressure);
 ACCEL_COUNTER_ATTR(takebacks);
 ACCEL_COUNTER_ATTR(reserve_allocs);
+ACCEL_COUNTER_ATTR(reserve_dropped);
 ACCEL_COUNTER_ATTR(limit_failures);
 
 static ssize_t reserve_show(struct device *dev, struct device_attribute *attr,
@@ -1644,6 +1775,21 @@ static ssize_t reserve_show(struct device *dev, struct device_attribute *attr,
 	return sysfs_emit(buf, "%lu\n", READ_ONCE(accel.reserve.nr));
 }
 static DEVICE_ATTR_RO(reserve);
+
+/* Pages of the reserve off the node: 0, always. */
+static ssize_t reserve_off_node_show(struct device *dev,
+				     struct device_attribute *attr, char *buf)
+{
+	struct accel_reserve *r = &accel.reserve;
+	unsigned long i, off = 0;
+
+	spin_lock(&r->lock);
+	for (i = 0; i < r->nr; i++)
+		off += page_to_nid(r->pages[i]) != accel.nid;
+	spin_unlock(&r->lock);
+	return sysfs_emit(buf, "%lu\n", off);
+}
+static DEVICE_ATTR_RO(reserve_off_node);
 
 static struct attribute *accel_attrs[] = {
 	&dev_attr_nid.attr,
@@ -1660,8 +1806,10 @@ static struct attribute *accel_attrs[] = {
 	&dev_attr_pressure.attr,
 	&dev_attr_takebacks.attr,
 	&dev_attr_reserve_allocs.attr,
+	&dev_attr_reserve_dropped.attr,
 	&dev_attr_limit_failures.attr,
 	&dev_attr_reserve.attr,
+	&dev_attr_reserve_off_node.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(accel);
@@ -1696,7 +1844,7 @@ static int accel_reserve_init(void)
 	pages = kvcalloc(size, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
 		return -ENOMEM;
-	/* The pages_freed callback may start a refill already. */
+	/* The pages_freed callback may note freed pages already. */
 	spin_lock(&r->lock);
 	r->pages = pages;
 	WRITE_ONCE(r->size, size);

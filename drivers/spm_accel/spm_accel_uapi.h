@@ -29,11 +29,15 @@
  * 0 for none, is the default of new files and the ceiling of unprivileged
  * callers).  The device keeps a reserve of pages on its node (module
  * parameter reserve_pages, allocated at load time: the module does not
- * load without it), so that its allocations go on when user placement
- * (mbind() on the node, module parameter user=1) has filled the node: an
- * allocation the node cannot serve takes a page from the reserve, and the
- * reserve is topped up again from pages freed on the node and from the
- * pages of closed files.
+ * load without it; it is clamped to SPM_ACCEL_MAX_BYTES worth of pages,
+ * spm_accel_limit.reserve_size tells the size in force), so that its
+ * allocations go on when user placement (mbind() on the node, module
+ * parameter user=1) has filled the node: an allocation the node cannot
+ * serve takes a page from the reserve, and the reserve is topped up again
+ * from the pages of closed files and, after pages were freed on the node,
+ * from the node (started by the next open(2), page allocation, release or
+ * SPM_ACCEL_IOC_LIMIT).  The reserve holds pages of the node only: one that
+ * memory offline moves off the node leaves the reserve.
  *
  * Managed user memory.  SPM_ACCEL_IOC_MIRROR registers a range of the
  * caller's address space; the device mirrors its CPU page tables
@@ -81,6 +85,10 @@ struct spm_accel_range {
  * page fail with EACCES until it is handed over again.  ptrace() and
  * /proc/PID/mem follow the same rules.  Handing a device-owned range over
  * again changes its mode: without SPM_ACCEL_CPU_READ, CPU reads are gone.
+ * CPU reads are not ordered with device commands: a read while a command
+ * (FILL, XOR) runs on the range may see any mix of the old and the new
+ * bytes, even within one 64-bit word or one page; only a read after
+ * SPM_ACCEL_IOC_EXEC returned sees all of the command's writes.
  */
 #define SPM_ACCEL_CPU_READ	(1U << 0)
 
@@ -113,7 +121,7 @@ struct spm_accel_handover {
  * @limit_failures: out: page allocations of the file its limit refused.
  * @reserve_pages: out: pages in the device's reserve now (all files).
  * @reserve_size: out: pages the reserve holds when full (module parameter
- *	reserve_pages).
+ *	reserve_pages, clamped to SPM_ACCEL_MAX_BYTES worth of pages).
  * @reserve_allocs: out: pages the device's files took from the reserve
  *	since the module loaded.
  */
@@ -237,13 +245,16 @@ struct spm_accel_info {
  *		ENOMEM  the node, reserve included, has no free memory for
  *			the pages the range still lacks (or the kernel none
  *			for the device page table): the range stays with the
- *			CPU.
+ *			CPU, and the pages the call allocated are given back
+ *			(to the reserve first); so does EINTR.
  *   TO_CPU     EINVAL  a bad range.
  *   LIMIT      EINVAL  unknown flags, reserved not 0, or max_pages above
  *			SPM_ACCEL_MAX_BYTES worth of pages;
  *		EPERM   the module parameter max_pages is set and the caller,
  *			without CAP_SYS_ADMIN, asked for no limit or for a
- *			higher one.
+ *			higher one;
+ *		EFAULT  also when the structure can be read but not
+ *			written back: the limit is not changed then.
  *   EXEC       EINVAL  a bad cmd, flags, addr or length;
  *		EACCES  driver-owned memory: not every page of the range is
  *			device-owned; SPM_ACCEL_OP_USER: the range is not

@@ -15,7 +15,10 @@
  *   over, a first touch with SIGBUS, /proc/self/mem with EIO; pages
  *   already held are not taken away by a lower limit
  *   the module parameter max_pages is the limit of new files and the
- *   ceiling of callers without CAP_SYS_ADMIN (EPERM); bad requests EINVAL
+ *   ceiling of callers without CAP_SYS_ADMIN (EPERM); bad requests EINVAL;
+ *   a LIMIT that cannot write its answer back (EFAULT) changes nothing
+ *   a hand-over that fails for want of memory (ENOMEM) on the full node
+ *   gives back the pages it allocated: the reserve is whole again
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -205,6 +208,37 @@ TEST_F(reserve, limit_bad_requests_and_ceiling)
 	close(fd2);
 }
 
+/*
+ * A LIMIT whose structure the kernel can read but not write back: EFAULT,
+ * and the limit is the one before the call.
+ */
+TEST_F(reserve, limit_efault_changes_nothing)
+{
+	struct spm_accel_limit *ro, lim;
+
+	ASSERT_EQ(0, spm_accel_limit(self->fd, &lim, SPM_ACCEL_LIMIT_SET, 24));
+	ro = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		  -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	memset(ro, 0, sizeof(*ro));
+	ro->flags = SPM_ACCEL_LIMIT_SET;
+	ro->max_pages = 48;
+	ASSERT_EQ(0, mprotect(ro, ps, PROT_READ));
+	EXPECT_EQ(-1, ioctl(self->fd, SPM_ACCEL_IOC_LIMIT, ro));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(48, ro->max_pages);
+	/* Read back: still 24. */
+	ASSERT_EQ(0, spm_accel_limit(self->fd, &lim, 0, 0));
+	EXPECT_EQ(24, lim.max_pages);
+	/* Writable again: the same request goes through. */
+	ASSERT_EQ(0, mprotect(ro, ps, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(0, ioctl(self->fd, SPM_ACCEL_IOC_LIMIT, ro));
+	EXPECT_EQ(48, ro->max_pages);
+	ASSERT_EQ(0, spm_accel_limit(self->fd, &lim, 0, 0));
+	EXPECT_EQ(48, lim.max_pages);
+	munmap(ro, ps);
+}
+
 /* The fill of node 2 by a user task, mlocked. */
 struct fill {
 	char *a, *b;
@@ -288,6 +322,24 @@ TEST_F_TIMEOUT(reserve, device_faults_in_its_reserve_on_a_full_node, 200)
 	/* The device: every page of its reserve, on node 2. */
 	fd = spm_accel_open();
 	ASSERT_LE(0, fd);
+	/*
+	 * A hand-over of more than the node and the reserve have fails, and
+	 * gives back what it allocated: the file holds nothing, the reserve
+	 * is whole again.
+	 */
+	EXPECT_EQ(-ENOMEM, spm_accel_handover(fd, 0, n * ps, 0));
+	ASSERT_EQ(0, spm_accel_info(fd, &info));
+	EXPECT_EQ(0, info.pages);
+	EXPECT_EQ(0, info.device_pages);
+	if (allocs0 >= 0) {
+		ASSERT_EQ(0, spm_accel_limit(fd, &lim, 0, 0));
+		TH_LOG("the failed hand-over took %lld reserve pages; the reserve holds %lld of %lld after it",
+		       (long long)(lim.reserve_allocs - allocs0),
+		       (long long)lim.reserve_pages,
+		       (long long)lim.reserve_size);
+		EXPECT_EQ(reserve, lim.reserve_pages);
+		allocs0 = lim.reserve_allocs;
+	}
 	p = mmap(NULL, n * ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	touched = touch_until_sigbus(p, n);

@@ -14,6 +14,9 @@
  *   the driver migrates its pages (to the node's other blocks), nothing is
  *   lost, the device still sees every page on the node, and the CPU maps
  *   the new pages
+ *   the device's reserve keeps pages of the node only: when the whole node
+ *   goes offline its pages leave the reserve instead of moving to SysRAM
+ *   with it, and the reserve fills up again once the node is back
  */
 #include <glob.h>
 #include <signal.h>
@@ -241,6 +244,123 @@ TEST_F_TIMEOUT(offline, offline_migrates_driver_pages, 600)
 					      variant->nid, &got));
 	EXPECT_EQ(sum_cpu, got);
 	free(fill);
+}
+
+/* The reserve's pages that sit off the node, or -1 (no such counter). */
+static long long reserve_off_node(void)
+{
+	return spm_accel_counter("reserve_off_node");
+}
+
+/*
+ * The reserve keeps pages of the node only.  Every block of the node goes
+ * offline, one after the other, and stays offline until all have: the
+ * last block's pages have nowhere to go on the node and move to SysRAM
+ * (memory offline of an SPM node falls back to SysRAM).  The reserve drops
+ * such pages instead of keeping them: while the node is offline the
+ * reserve is empty and the device gets no page (ENOMEM), rather than one
+ * off its node; a closed file whose pages were moved off the node does not
+ * give them to the reserve.  Once the node is back, the reserve fills up
+ * again from the node.
+ */
+TEST_F_TIMEOUT(offline, reserve_stays_on_the_node, 600)
+{
+	char path[256], buf[64], zone[64], *blocks[64], *zones[64];
+	struct spm_accel_limit lim;
+	struct spm_accel_op op;
+	size_t i, nblocks = 0, total = 0;
+	long long reserve, off_node;
+	int fd2, ret, tries;
+	glob_t g;
+
+	ASSERT_EQ(0, spm_accel_limit(self->fd, &lim, 0, 0));
+	reserve = lim.reserve_size;
+	ASSERT_LT(0, reserve);
+	EXPECT_EQ(reserve, lim.reserve_pages);
+	/* A file with pages on the node, closed once the node is offline. */
+	fd2 = spm_accel_open();
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, spm_accel_range(fd2, SPM_ACCEL_IOC_TO_DEVICE, 0, 64 * ps));
+
+	snprintf(path, sizeof(path), SPM_NODE_SYSFS "/node%d/memory*",
+		 variant->nid);
+	ASSERT_EQ(0, glob(path, 0, NULL, &g));
+	for (i = 0; i < g.gl_pathc && nblocks < 64; i++) {
+		const char *b = g.gl_pathv[i];
+
+		snprintf(path, sizeof(path), "%s/state", b);
+		if (spm_read_file(path, buf, sizeof(buf)) <= 0 ||
+		    strcmp(buf, "online"))
+			continue;
+		total++;
+		snprintf(path, sizeof(path), "%s/valid_zones", b);
+		if (spm_read_file(path, zone, sizeof(zone)) <= 0 ||
+		    !strcmp(zone, "none"))
+			continue;
+		ret = block_state(b, "offline");
+		if (ret) {
+			TH_LOG("offline %s (%s): %s", b, zone, strerror(-ret));
+			continue;
+		}
+		blocks[nblocks] = strdup(b);
+		zones[nblocks++] = strdup(zone);
+	}
+	globfree(&g);
+	off_node = reserve_off_node();
+	ASSERT_EQ(0, spm_accel_limit(self->fd, &lim, 0, 0));
+	TH_LOG("%zu of %zu blocks of node %d offline: the reserve holds %lld of %lld pages, %lld off the node",
+	       nblocks, total, variant->nid, (long long)lim.reserve_pages,
+	       reserve, off_node);
+	if (nblocks == total) {
+		/* Nothing of the node is online: no reserve page is left. */
+		EXPECT_EQ(0, lim.reserve_pages);
+		/* The device gets no page rather than one off its node. */
+		ret = spm_accel_range(self->fd, SPM_ACCEL_IOC_TO_DEVICE, 0,
+				      16 * ps);
+		if (!ret) {
+			ASSERT_EQ(0, spm_accel_exec(self->fd, &op,
+						    SPM_ACCEL_CMD_CHECKSUM, 0,
+						    0, 16 * ps, 0, NULL));
+			TH_LOG("the device got 16 pages with its node offline, %u of them on node %d",
+			       op.node_pages[variant->nid], variant->nid);
+			EXPECT_EQ(16, op.node_pages[variant->nid]);
+		} else {
+			EXPECT_EQ(-ENOMEM, ret);
+		}
+		/* The closed file's pages left the node: not into the reserve. */
+		close(fd2);
+		fd2 = -1;
+		ASSERT_EQ(0, spm_accel_limit(self->fd, &lim, 0, 0));
+		EXPECT_EQ(0, lim.reserve_pages);
+	}
+	EXPECT_EQ(0, off_node);
+	if (fd2 >= 0)
+		close(fd2);
+
+	for (i = 0; i < nblocks; i++) {
+		ret = block_state(blocks[i], online_as(zones[i]));
+		EXPECT_EQ(0, ret) TH_LOG("%s %s: %s", online_as(zones[i]),
+					 blocks[i], strerror(-ret));
+		free(blocks[i]);
+		free(zones[i]);
+	}
+	/* The node is back: the reserve fills up from it (open kicks it). */
+	for (tries = 0; tries < 100; tries++) {
+		int fd3 = spm_accel_open();
+
+		if (fd3 >= 0)
+			close(fd3);
+		ASSERT_EQ(0, spm_accel_limit(self->fd, &lim, 0, 0));
+		if ((long long)lim.reserve_pages == reserve)
+			break;
+		usleep(100000);
+	}
+	EXPECT_EQ(reserve, lim.reserve_pages);
+	EXPECT_EQ(0, reserve_off_node());
+	/* Pages the device takes now come from the node. */
+	EXPECT_EQ(16, spm_accel_pages_on_node(self->fd, 256 * ps, 16 * ps,
+					      variant->nid));
+	EXPECT_EQ(0, spm_accel_counter("misplaced"));
 }
 
 TEST_HARNESS_MAIN
