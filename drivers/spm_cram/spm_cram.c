@@ -17,37 +17,51 @@
  *    the device's back and collapse its compression ratio.
  *
  * Accounting.  When a folio arrives, each of its pages is compressed with
- * LZ4 (in the callback, with per-CPU buffers: callbacks must not sleep)
- * and the compressed size is recorded per pfn; a page LZ4 cannot shrink is
- * recorded as PAGE_SIZE (stored raw).  logical_bytes is PAGE_SIZE per
- * tracked page, physical_bytes the sum of their recorded sizes: what the
- * device would hold, without allocator overhead.  When a page leaves the
- * node (freed, or migrated away and its old copy freed) its size is
- * subtracted.  Pages already on the node when the module is loaded are not
- * tracked.
+ * LZ4 and the compressed size is recorded in an xarray keyed by pfn, so
+ * that the records take memory in proportion to the pages on the node, not
+ * to its span; a page LZ4 cannot shrink is recorded as PAGE_SIZE (stored
+ * raw).  Folios of up to CRAM_INLINE_PAGES pages are compressed in the
+ * callback (per-CPU buffers: callbacks must not sleep); a larger folio (a
+ * THP: 512 pages) is recorded at PAGE_SIZE a page and handed, referenced,
+ * to a work item that compresses it page by page, rescheduling in between,
+ * and corrects the sizes.  logical_bytes is PAGE_SIZE per tracked page,
+ * physical_bytes the sum of their recorded sizes: what the device would
+ * hold, without allocator overhead.  Sizes and counters are 64-bit.  When a
+ * page leaves the node (freed, or migrated away and its old copy freed) its
+ * record goes and its size is subtracted.  A hwpoisoned page drops its
+ * record too: when it is freed (pages_freed), or, since memory failure
+ * keeps a poisoned page out of the buddy allocator without freeing it, at
+ * the next rescan; both count poisoned_pages (the SPM owner API has no
+ * memory-failure callback).  Pages already on the node when the module is
+ * loaded are not tracked.
  *
  * Budget.  physical_bytes is kept under the high watermark (high_pct of
- * budget_mb) by refusing demotion: may_demote() answers false (a
- * "throttled" event) when the folio could take physical usage above the
- * high watermark.  Migration asks for a whole batch of folios before the
- * first one arrives, so each approved folio reserves its worst case
- * (PAGE_SIZE a page) until it arrives and is accounted at its real size.
- * A reservation whose folio never arrives (the migration failed) is
- * returned when its new page is freed untracked, or at the latest after a
- * second without any demotion request.  Only demotion is budgeted:
- * move_pages() (allow_move=1) does not ask.  When demotion is throttled,
- * usage is above the high watermark (after a rescan), or the page
- * allocator reports the node low on free pages, a work item calls
- * spm_node_reclaim() on the node until physical usage is below the low
- * watermark (anonymous folios can only leave the node by reclaim when
- * there is swap).
+ * the budget) by refusing demotion: may_demote() answers false (a
+ * "throttled" event, pool_limit_hit) when the folio could take physical
+ * usage above the high watermark.  Migration asks for a whole batch of
+ * folios before the first one arrives, so each approved folio reserves its
+ * worst case (PAGE_SIZE a page) until it arrives and is accounted at its
+ * real size.  Reservations are kept per reclaiming task, and a migration
+ * that fails gives its reservation back; see "Reservations" below.  Only
+ * demotion is budgeted: move_pages() (allow_move=1) does not ask.  When
+ * demotion is throttled, usage is above the high watermark (after a rescan
+ * or a smaller capacity), or the page allocator reports the node low on
+ * free pages, a work item calls spm_node_reclaim() on the node until
+ * physical usage is below the low watermark (anonymous folios can only
+ * leave the node by reclaim when there is swap).  The budget is the
+ * device's physical capacity: budget_mb at load, budget_bytes in sysfs at
+ * run time (the watermarks follow).
  *
  * Counting.  fenced_writes counts write faults on the node.  promotions
  * counts pages that a write fault marked and whose copy on the node was
  * then freed: completed promotions, counted in pages_freed() (a marked
  * page freed for another reason before its promotion would count too).
  * demotions counts pages that arrived (by demotion, or by move_pages()
- * when allow_move=1).
+ * when allow_move=1).  These are zeroed by "reset"; the files named as
+ * zswap's are not: stored_pages and pool_total_size (bytes) are the pool
+ * as it is, and written_back_pages, reject_compress_poor,
+ * reject_alloc_fail, pool_limit_hit, compress_deferred_pages,
+ * reserve_dropped_bytes and poisoned_pages only grow.
  *
  * Without the write fence (fence=0) writes to demoted pages happen in
  * place and the service cannot see them: the recorded sizes go stale.
@@ -69,8 +83,10 @@
 #include <linux/bits.h>
 #include <linux/highmem.h>
 #include <linux/kobject.h>
+#include <linux/llist.h>
 #include <linux/local_lock.h>
 #include <linux/lz4.h>
+#include <linux/math64.h>
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
@@ -78,11 +94,14 @@
 #include <linux/pagemap.h>
 #include <linux/nodemask.h>
 #include <linux/percpu.h>
+#include <linux/sched.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/spm_node.h>
 #include <linux/sysfs.h>
-#include <linux/vmalloc.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 
 static int cram_nid = 3;
 module_param_named(nid, cram_nid, int, 0444);
@@ -90,7 +109,7 @@ MODULE_PARM_DESC(nid, "SPM node to own (default 3)");
 
 static unsigned int budget_mb = 128;
 module_param(budget_mb, uint, 0444);
-MODULE_PARM_DESC(budget_mb, "physical capacity of the device in MiB (default 128)");
+MODULE_PARM_DESC(budget_mb, "physical capacity of the device in MiB at load (default 128; budget_bytes in sysfs changes it)");
 
 static unsigned int high_pct = 90;
 module_param(high_pct, uint, 0444);
@@ -109,16 +128,25 @@ module_param(allow_move, bool, 0444);
 MODULE_PARM_DESC(allow_move, "grant SPM_CAP_MIGRATION: move_pages() in and out (default 0)");
 
 /*
- * One record per pfn of the node: the compressed size of a tracked page
- * (0: not tracked) and a flag set by a write fault that asked to promote it.
+ * One record per tracked page, an xarray value entry keyed by pfn: the
+ * compressed size of the page, a flag set by a write fault that asked to
+ * promote it, and a flag for a page accounted at PAGE_SIZE whose
+ * compression is queued to the work item.
  */
 #define CRAM_SIZE_MASK		GENMASK(23, 0)
+#define CRAM_PENDING		BIT(29)
 #define CRAM_PROMOTING		BIT(30)
+
+/* Folios up to this size are compressed in folio_arrived() itself. */
+#define CRAM_INLINE_PAGES	16
 
 /* Largest reclaim request per spm_node_reclaim() call. */
 #define CRAM_RECLAIM_BATCH	512UL
 /* Most spm_node_reclaim() calls per run of the reclaim work. */
 #define CRAM_RECLAIM_ROUNDS	64
+
+/* Tasks that may hold reservations at the same time. */
+#define CRAM_RES_SLOTS		32
 
 struct cram_pcpu {
 	local_lock_t lock;
@@ -130,31 +158,71 @@ static DEFINE_PER_CPU(struct cram_pcpu, cram_pcpu) = {
 	.lock = INIT_LOCAL_LOCK(lock),
 };
 
+/* Records; erased from the page free path, so the lock is IRQ-safe. */
+static DEFINE_XARRAY_FLAGS(cram_recs, XA_FLAGS_LOCK_IRQ);
+
+/*
+ * A reclaiming task's outstanding reservations: @bytes approved by
+ * may_demote() and neither arrived nor freed yet.  @moved: a folio
+ * arrived for the task since its last reservation, so one of its
+ * migrate_pages() batches reached its move phase and ended.
+ */
+struct cram_res {
+	struct task_struct *task;	/* referenced; NULL: free slot */
+	u64 bytes;
+	unsigned long last;		/* jiffies of the last event */
+	bool moved;
+};
+
+static struct cram_res cram_res[CRAM_RES_SLOTS];
+static DEFINE_SPINLOCK(cram_res_lock);
+
+/* A large folio whose pages the compression work item still has to do. */
+struct cram_deferred {
+	struct llist_node node;
+	struct folio *folio;		/* referenced */
+	unsigned long pfn;
+	unsigned long nr;
+};
+
+static LLIST_HEAD(cram_defer_list);
+
 static struct {
-	unsigned long start_pfn;
-	unsigned long nr_pfns;
-	atomic_t *rec;
+	u64 budget;
+	u64 high;
+	u64 low;
 
-	unsigned long budget;
-	unsigned long high;
-	unsigned long low;
+	atomic64_t logical;
+	atomic64_t physical;
+	atomic64_t reserved;		/* approved, not arrived yet */
+	atomic64_t peak;
+	atomic64_t pending;		/* pages queued for compression */
 
-	atomic_long_t logical;
-	atomic_long_t physical;
-	atomic_long_t reserved;		/* approved, not arrived yet */
-	unsigned long last_reserve;	/* jiffies */
-	atomic_long_t peak;
-	atomic_long_t demotions;
-	atomic_long_t promotions;
-	atomic_long_t fenced_writes;
-	atomic_long_t throttled;
-	atomic_long_t reclaim_runs;
-	atomic_long_t reclaimed;
-	atomic_long_t pressure;
-	atomic_long_t untracked;
+	/* Event counters, zeroed by "reset". */
+	atomic64_t demotions;
+	atomic64_t promotions;
+	atomic64_t fenced_writes;
+	atomic64_t throttled;
+	atomic64_t reclaim_runs;
+	atomic64_t reclaimed;
+	atomic64_t pressure;
+	atomic64_t untracked;
+
+	/* zswap-style counters: they only grow. */
+	atomic64_t written_back;
+	atomic64_t reject_compress_poor;
+	atomic64_t reject_alloc_fail;
+	atomic64_t pool_limit_hit;
+	atomic64_t deferred;
+	atomic64_t res_dropped;		/* bytes of reservations that died */
+	atomic64_t poisoned;
 
 	unsigned long flags;
 	struct delayed_work reclaim_work;
+	struct delayed_work res_work;
+	struct work_struct compress_work;
+	void *wk_wrkmem;		/* the compression work item's buffers */
+	void *wk_dst;
 	struct kobject *kobj;
 } cram;
 
@@ -163,47 +231,45 @@ static struct {
 #define CRAM_RECLAIM_STALLED	1	/* the last reclaim run freed nothing */
 
 static DEFINE_MUTEX(cram_rescan_lock);
+/* Serializes capacity changes (budget, watermarks). */
+static DEFINE_MUTEX(cram_capacity_lock);
 
 /* ---------------------------------------------------------------------
  * Compression and per-pfn records.
  */
 
 /* Compressed size of @page: 1..PAGE_SIZE (PAGE_SIZE: stored raw). */
-static unsigned int cram_compress(struct page *page, struct cram_pcpu *pc)
+static unsigned int cram_compress(struct page *page, void *wrkmem, void *dst)
 {
 	void *src = kmap_local_page(page);
 	int len;
 
-	len = LZ4_compress_default(src, pc->dst, PAGE_SIZE, PAGE_SIZE,
-				   pc->wrkmem);
+	len = LZ4_compress_default(src, dst, PAGE_SIZE, PAGE_SIZE, wrkmem);
 	kunmap_local(src);
-	return len > 0 ? len : PAGE_SIZE;
+	return len > 0 && len < PAGE_SIZE ? len : PAGE_SIZE;
 }
 
-static atomic_t *cram_rec(unsigned long pfn)
+/* Compression of an arriving page: count the pages stored raw. */
+static unsigned int cram_compress_new(struct page *page, void *wrkmem,
+				      void *dst)
 {
-	if (pfn < cram.start_pfn || pfn - cram.start_pfn >= cram.nr_pfns)
-		return NULL;
-	return &cram.rec[pfn - cram.start_pfn];
+	unsigned int size = cram_compress(page, wrkmem, dst);
+
+	if (size == PAGE_SIZE)
+		atomic64_inc(&cram.reject_compress_poor);
+	return size;
 }
 
-static void cram_update_peak(long phys)
+static unsigned long cram_rec_val(void *entry)
 {
-	long peak = atomic_long_read(&cram.peak);
-
-	while (phys > peak &&
-	       !atomic_long_try_cmpxchg(&cram.peak, &peak, phys))
-		;
+	return entry ? xa_to_value(entry) : 0;
 }
 
-/* Return up to @bytes of reservation (never below zero). */
-static void cram_unreserve(long bytes)
+static void cram_update_peak(s64 phys)
 {
-	long res = atomic_long_read(&cram.reserved);
+	s64 peak = atomic64_read(&cram.peak);
 
-	while (res > 0 &&
-	       !atomic_long_try_cmpxchg(&cram.reserved, &res,
-					res > bytes ? res - bytes : 0))
+	while (phys > peak && !atomic64_try_cmpxchg(&cram.peak, &peak, phys))
 		;
 }
 
@@ -218,15 +284,233 @@ static void cram_kick_reclaim(void)
 }
 
 /* Add @dphys physical and @dlog logical bytes; kick reclaim over high. */
-static void cram_account(long dphys, long dlog)
+static void cram_account(s64 dphys, s64 dlog)
 {
-	long phys;
+	s64 phys;
 
-	atomic_long_add(dlog, &cram.logical);
-	phys = atomic_long_add_return(dphys, &cram.physical);
+	atomic64_add(dlog, &cram.logical);
+	phys = atomic64_add_return(dphys, &cram.physical);
 	cram_update_peak(phys);
-	if (phys > cram.high)
+	if (phys > (s64)READ_ONCE(cram.high))
 		cram_kick_reclaim();
+}
+
+/*
+ * Record @val for @pfn.  Returns the old record's value (0: none), or -1
+ * when the record could not be stored (the page stays untracked).
+ */
+static long cram_rec_store(unsigned long pfn, unsigned long val)
+{
+	unsigned long flags;
+	void *old;
+
+	xa_lock_irqsave(&cram_recs, flags);
+	old = __xa_store(&cram_recs, pfn, xa_mk_value(val),
+			 GFP_ATOMIC | __GFP_NOWARN);
+	xa_unlock_irqrestore(&cram_recs, flags);
+	if (xa_is_err(old)) {
+		atomic64_inc(&cram.reject_alloc_fail);
+		atomic64_inc(&cram.untracked);
+		return -1;
+	}
+	return cram_rec_val(old);
+}
+
+/* ---------------------------------------------------------------------
+ * Reservations.
+ *
+ * may_demote() is called by the reclaiming task right before it allocates
+ * the new folio on the node, and that same task later either moves the
+ * folio there (folio_arrived()) or frees the new folio again when the
+ * migration fails (pages_freed(), an untracked page).  A reservation is
+ * kept per task and given back by those two events in the task's own
+ * context.  When the allocation itself fails, or the folio is placed on
+ * another node, nothing reaches the owner: that reservation is dead, and
+ * is released
+ *  - at the task's next may_demote() after a folio arrived for it: the
+ *    migrate_pages() batch that made the reservation has gone through its
+ *    move phase, which moves or frees every new folio it holds, so what
+ *    the task still has reserved from before belongs to no folio; or
+ *  - by the expiry work, once the task had no event for a second and is
+ *    demonstrably not migrating: it exited, left reclaim (no PF_MEMALLOC)
+ *    or sleeps interruptibly (kswapd between runs).  A task in the middle
+ *    of a migration is running or, at worst, briefly in an uninterruptible
+ *    sleep, so this never drops a reservation whose folio is in flight.
+ */
+
+static struct cram_res *cram_res_find(struct task_struct *task)
+{
+	int i;
+
+	lockdep_assert_held(&cram_res_lock);
+	for (i = 0; i < CRAM_RES_SLOTS; i++)
+		if (cram_res[i].task == task)
+			return &cram_res[i];
+	return NULL;
+}
+
+/*
+ * Give back up to @bytes of @r's reservation (@dead: the reservation died
+ * with its allocation).  Returns the slot's task when the slot emptied:
+ * the caller drops that reference outside the lock.
+ */
+static struct task_struct *cram_res_put(struct cram_res *r, u64 bytes,
+					bool dead)
+{
+	struct task_struct *task;
+
+	lockdep_assert_held(&cram_res_lock);
+	bytes = min(bytes, r->bytes);
+	r->bytes -= bytes;
+	atomic64_sub(bytes, &cram.reserved);
+	if (dead)
+		atomic64_add(bytes, &cram.res_dropped);
+	if (r->bytes)
+		return NULL;
+	task = r->task;
+	r->task = NULL;
+	r->moved = false;
+	return task;
+}
+
+/* Folio sizes arrived (@arrived) or freed untracked in the task's context. */
+static void cram_res_settle(u64 bytes, bool arrived)
+{
+	struct task_struct *put = NULL;
+	unsigned long flags;
+	struct cram_res *r;
+
+	if (!in_task() || !atomic64_read(&cram.reserved))
+		return;
+	spin_lock_irqsave(&cram_res_lock, flags);
+	r = cram_res_find(current);
+	if (r) {
+		put = cram_res_put(r, bytes, false);
+		if (!put) {
+			r->last = jiffies;
+			r->moved |= arrived;
+		}
+	}
+	spin_unlock_irqrestore(&cram_res_lock, flags);
+	/* Our own task: never the last reference. */
+	if (put)
+		put_task_struct(put);
+}
+
+/* Whether @task, silent for a second, cannot be in a migration now. */
+static bool cram_task_idle(struct task_struct *task)
+{
+	unsigned int flags = READ_ONCE(task->flags);
+
+	return (flags & PF_EXITING) || !(flags & PF_MEMALLOC) ||
+	       (READ_ONCE(task->__state) & TASK_INTERRUPTIBLE);
+}
+
+static void cram_res_expire_fn(struct work_struct *work)
+{
+	struct task_struct *put[CRAM_RES_SLOTS];
+	unsigned long flags;
+	int i, n = 0;
+	bool busy = false;
+
+	spin_lock_irqsave(&cram_res_lock, flags);
+	for (i = 0; i < CRAM_RES_SLOTS; i++) {
+		struct cram_res *r = &cram_res[i];
+
+		if (!r->task)
+			continue;
+		if (time_after(jiffies, r->last + HZ) &&
+		    cram_task_idle(r->task))
+			put[n++] = cram_res_put(r, r->bytes, true);
+		else
+			busy = true;
+	}
+	spin_unlock_irqrestore(&cram_res_lock, flags);
+	for (i = 0; i < n; i++)
+		put_task_struct(put[i]);
+	if (busy)
+		queue_delayed_work(system_unbound_wq, &cram.res_work, HZ);
+}
+
+/* ---------------------------------------------------------------------
+ * Compression deferred to a work item (large folios).
+ */
+
+/* Queue @folio's pages for compression; false if that cannot be done. */
+static bool cram_defer(struct folio *folio)
+{
+	struct cram_deferred *d = kmalloc(sizeof(*d), GFP_ATOMIC | __GFP_NOWARN);
+
+	if (!d)
+		return false;
+	folio_get(folio);
+	d->folio = folio;
+	d->pfn = folio_pfn(folio);
+	d->nr = folio_nr_pages(folio);
+	llist_add(&d->node, &cram_defer_list);
+	return true;
+}
+
+/* Replace the queued record of @pfn by its real @size: the change. */
+static s64 cram_rec_settle(unsigned long pfn, unsigned int size)
+{
+	unsigned long flags, val;
+	s64 dphys = 0;
+
+	xa_lock_irqsave(&cram_recs, flags);
+	val = cram_rec_val(xa_load(&cram_recs, pfn));
+	if (val & CRAM_PENDING) {
+		__xa_store(&cram_recs, pfn,
+			   xa_mk_value((val & ~(CRAM_PENDING | CRAM_SIZE_MASK)) | size),
+			   GFP_ATOMIC | __GFP_NOWARN);
+		dphys = (s64)size - (s64)(val & CRAM_SIZE_MASK);
+		atomic64_dec(&cram.pending);
+	}
+	xa_unlock_irqrestore(&cram_recs, flags);
+	return dphys;
+}
+
+static void cram_compress_fn(struct work_struct *work)
+{
+	struct llist_node *list = llist_del_all(&cram_defer_list);
+	struct cram_deferred *d, *tmp;
+
+	list = llist_reverse_order(list);
+	llist_for_each_entry_safe(d, tmp, list, node) {
+		s64 dphys = 0;
+		unsigned long i;
+
+		for (i = 0; i < d->nr; i++) {
+			struct page *page = pfn_to_page(d->pfn + i);
+			unsigned int size = PAGE_SIZE;
+
+			/*
+			 * Our reference keeps the folio's pages allocated;
+			 * a page split off it since is left at PAGE_SIZE
+			 * (rescan corrects it).
+			 */
+			if (page_folio(page) == d->folio)
+				size = cram_compress_new(page, cram.wk_wrkmem,
+							 cram.wk_dst);
+			dphys += cram_rec_settle(d->pfn + i, size);
+			cond_resched();
+		}
+		cram_account(dphys, 0);
+		folio_put(d->folio);
+		kfree(d);
+	}
+}
+
+/* Drop what is still queued (unload, after the last callback). */
+static void cram_defer_drain(void)
+{
+	struct llist_node *list = llist_del_all(&cram_defer_list);
+	struct cram_deferred *d, *tmp;
+
+	llist_for_each_entry_safe(d, tmp, list, node) {
+		folio_put(d->folio);
+		kfree(d);
+	}
 }
 
 /* ---------------------------------------------------------------------
@@ -236,85 +520,139 @@ static void cram_account(long dphys, long dlog)
 static void cram_folio_arrived(const struct spm_node_owner *owner, int nid,
 			       struct folio *folio)
 {
-	unsigned long pfn = folio_pfn(folio);
-	long i, nr = folio_nr_pages(folio), dphys = 0, dlog = 0;
-	struct cram_pcpu *pc;
+	unsigned long pfn = folio_pfn(folio), i, nr = folio_nr_pages(folio);
+	s64 dphys = 0, dlog = 0;
+	bool defer = false;
 
-	local_lock(&cram_pcpu.lock);
-	pc = this_cpu_ptr(&cram_pcpu);
+	/* Large folios: at PAGE_SIZE a page now, the work item compresses. */
+	if (nr > CRAM_INLINE_PAGES)
+		defer = cram_defer(folio);
+
 	for (i = 0; i < nr; i++) {
-		atomic_t *rec = cram_rec(pfn + i);
-		unsigned int size, old;
+		unsigned long val = PAGE_SIZE;
+		long old;
 
-		if (!rec) {
-			atomic_long_inc(&cram.untracked);
-			continue;
+		if (defer) {
+			val |= CRAM_PENDING;
+		} else if (nr <= CRAM_INLINE_PAGES) {
+			struct cram_pcpu *pc;
+
+			local_lock(&cram_pcpu.lock);
+			pc = this_cpu_ptr(&cram_pcpu);
+			val = cram_compress_new(folio_page(folio, i),
+						pc->wrkmem, pc->dst);
+			local_unlock(&cram_pcpu.lock);
 		}
-		size = cram_compress(folio_page(folio, i), pc);
-		old = atomic_xchg(rec, size) & CRAM_SIZE_MASK;
-		dphys += (long)size - old;
+		old = cram_rec_store(pfn + i, val);
+		if (old < 0)
+			continue;
+		if (old & CRAM_PENDING)
+			atomic64_dec(&cram.pending);
+		if (defer)
+			atomic64_inc(&cram.pending);
+		dphys += (s64)(val & CRAM_SIZE_MASK) - (s64)(old & CRAM_SIZE_MASK);
 		if (!old)
 			dlog += PAGE_SIZE;
 	}
-	local_unlock(&cram_pcpu.lock);
+	if (defer) {
+		atomic64_add(nr, &cram.deferred);
+		queue_work(system_unbound_wq, &cram.compress_work);
+	}
 
-	atomic_long_add(nr, &cram.demotions);
+	atomic64_add(nr, &cram.demotions);
 	cram_account(dphys, dlog);
-	cram_unreserve(nr << PAGE_SHIFT);
+	cram_res_settle((u64)nr << PAGE_SHIFT, true);
 }
 
-/* Any context, even hard interrupts: atomics only. */
+/*
+ * Any context, even hard interrupts: the xarray's IRQ-safe lock only.
+ * Every page freed drops its record, a hwpoisoned one included (counted
+ * in poisoned_pages; see cram_rescan() for poisoned pages never freed).
+ */
 static void cram_pages_freed(const struct spm_node_owner *owner, int nid,
 			     struct page *page, unsigned int order)
 {
-	unsigned long pfn = page_to_pfn(page), i;
-	long dphys = 0, dlog = 0, promoted = 0, untracked = 0;
+	unsigned long pfn = page_to_pfn(page), nr = 1UL << order;
+	s64 dphys = 0, dlog = 0;
+	long promoted = 0, found = 0, pending = 0, poisoned = 0;
+	XA_STATE(xas, &cram_recs, pfn);
+	unsigned long flags;
+	void *entry;
 
-	for (i = 0; i < (1UL << order); i++) {
-		atomic_t *rec = cram_rec(pfn + i);
-		unsigned int old;
+	xas_lock_irqsave(&xas, flags);
+	xas_for_each(&xas, entry, pfn + nr - 1) {
+		unsigned long val = cram_rec_val(entry);
 
-		if (!rec || !atomic_read(rec)) {
-			untracked++;
-			continue;
-		}
-		old = atomic_xchg(rec, 0);
-		if (old & CRAM_SIZE_MASK) {
-			dphys += old & CRAM_SIZE_MASK;
-			dlog += PAGE_SIZE;
-		}
-		if (old & CRAM_PROMOTING)
-			promoted++;
+		xas_store(&xas, NULL);
+		found++;
+		dphys += val & CRAM_SIZE_MASK;
+		dlog += PAGE_SIZE;
+		promoted += !!(val & CRAM_PROMOTING);
+		pending += !!(val & CRAM_PENDING);
+		poisoned += PageHWPoison(pfn_to_page(xas.xa_index));
 	}
-	/* Likely the new page of a demotion that failed: its reservation. */
-	if (untracked)
-		cram_unreserve(untracked << PAGE_SHIFT);
+	xas_unlock_irqrestore(&xas, flags);
+
+	/* Untracked pages freed by a reclaiming task: a failed demotion. */
+	if (found < nr)
+		cram_res_settle((u64)(nr - found) << PAGE_SHIFT, false);
 	if (promoted)
-		atomic_long_add(promoted, &cram.promotions);
-	if (dlog || dphys) {
-		atomic_long_sub(dlog, &cram.logical);
-		atomic_long_sub(dphys, &cram.physical);
+		atomic64_add(promoted, &cram.promotions);
+	if (pending)
+		atomic64_sub(pending, &cram.pending);
+	if (poisoned)
+		atomic64_add(poisoned, &cram.poisoned);
+	if (found) {
+		atomic64_sub(dlog, &cram.logical);
+		atomic64_sub(dphys, &cram.physical);
 	}
 }
 
 static bool cram_may_demote(const struct spm_node_owner *owner, int nid,
 			    unsigned long nr_pages)
 {
-	long bytes = nr_pages << PAGE_SHIFT, res;
-	unsigned long last = READ_ONCE(cram.last_reserve);
+	u64 bytes = (u64)nr_pages << PAGE_SHIFT;
+	struct task_struct *put = NULL;
+	struct cram_res *r;
+	unsigned long flags;
+	bool ok = false;
+	s64 phys;
 
-	/* Nothing asked for a second: whatever is still reserved leaked. */
-	if (time_after(jiffies, last + HZ) &&
-	    try_cmpxchg(&cram.last_reserve, &last, jiffies))
-		atomic_long_set(&cram.reserved, 0);
-	WRITE_ONCE(cram.last_reserve, jiffies);
-
+	spin_lock_irqsave(&cram_res_lock, flags);
+	r = cram_res_find(current);
+	/* A batch ended since this task's last reservation: see above. */
+	if (r && r->moved)
+		put = cram_res_put(r, r->bytes, true);
+	if (!r || put)
+		r = cram_res_find(NULL);
 	/* Reserve the worst case: the folio does not compress at all. */
-	res = atomic_long_add_return(bytes, &cram.reserved);
-	if (atomic_long_read(&cram.physical) + res <= (long)cram.high)
+	phys = atomic64_read(&cram.physical);
+	if (r && phys >= 0 &&
+	    (u64)phys + atomic64_read(&cram.reserved) + bytes <=
+	    READ_ONCE(cram.high)) {
+		if (!r->task) {
+			get_task_struct(current);
+			r->task = current;
+			r->bytes = 0;
+			r->moved = false;
+		}
+		r->bytes += bytes;
+		r->last = jiffies;
+		atomic64_add(bytes, &cram.reserved);
+		ok = true;
+	}
+	spin_unlock_irqrestore(&cram_res_lock, flags);
+	if (put)
+		put_task_struct(put);
+
+	if (ok) {
+		if (!delayed_work_pending(&cram.res_work))
+			queue_delayed_work(system_unbound_wq, &cram.res_work,
+					   HZ);
 		return true;
-	atomic_long_sub(bytes, &cram.reserved);
-	atomic_long_inc(&cram.throttled);
+	}
+	atomic64_inc(&cram.throttled);
+	atomic64_inc(&cram.pool_limit_hit);
 	cram_kick_reclaim();
 	return false;
 }
@@ -324,10 +662,9 @@ cram_write_fault(const struct spm_node_owner *owner, int nid,
 		 struct folio *folio, struct vm_area_struct *vma,
 		 unsigned long addr, int *target_nid)
 {
-	unsigned long idx = 0;
-	atomic_t *rec;
+	unsigned long idx = 0, pfn, val, flags;
 
-	atomic_long_inc(&cram.fenced_writes);
+	atomic64_inc(&cram.fenced_writes);
 	/*
 	 * A promotion copies the one page written, even of a large folio
 	 * (the kernel handles fenced writes at PTE level): mark that page
@@ -339,15 +676,19 @@ cram_write_fault(const struct spm_node_owner *owner, int nid,
 		if (idx >= folio_nr_pages(folio))
 			idx = 0;
 	}
-	rec = cram_rec(folio_pfn(folio) + idx);
-	if (rec)
-		atomic_or(CRAM_PROMOTING, rec);
+	pfn = folio_pfn(folio) + idx;
+	xa_lock_irqsave(&cram_recs, flags);
+	val = cram_rec_val(xa_load(&cram_recs, pfn));
+	if (val)	/* Replacing an entry allocates nothing. */
+		__xa_store(&cram_recs, pfn, xa_mk_value(val | CRAM_PROMOTING),
+			   GFP_ATOMIC | __GFP_NOWARN);
+	xa_unlock_irqrestore(&cram_recs, flags);
 	return SPM_WRITE_PROMOTE;
 }
 
 static void cram_pressure(const struct spm_node_owner *owner, int nid)
 {
-	atomic_long_inc(&cram.pressure);
+	atomic64_inc(&cram.pressure);
 	set_bit(CRAM_PRESSURE_PENDING, &cram.flags);
 	cram_kick_reclaim();
 }
@@ -372,14 +713,16 @@ static struct spm_node_owner cram_owner = {
 /* Pages to reclaim so that physical usage drops to the low watermark. */
 static unsigned long cram_reclaim_target(void)
 {
-	long phys = atomic_long_read(&cram.physical);
-	long pages = atomic_long_read(&cram.logical) >> PAGE_SHIFT;
+	s64 phys = atomic64_read(&cram.physical);
+	s64 pages = atomic64_read(&cram.logical) >> PAGE_SHIFT;
+	u64 low = READ_ONCE(cram.low), avg;
 
-	if (phys <= (long)cram.low || pages <= 0)
+	if (phys <= 0 || (u64)phys <= low || pages <= 0)
 		return 0;
 	/* At the node's average compressed page size. */
-	return min(DIV_ROUND_UP((phys - cram.low) * pages, phys),
-		   CRAM_RECLAIM_BATCH);
+	avg = max_t(u64, div64_u64(phys, pages), 1);
+	return min_t(u64, div64_u64((u64)phys - low + avg - 1, avg),
+		     CRAM_RECLAIM_BATCH);
 }
 
 static void cram_reclaim_fn(struct work_struct *work)
@@ -387,7 +730,7 @@ static void cram_reclaim_fn(struct work_struct *work)
 	unsigned long nr, got, total = 0;
 	int round;
 
-	atomic_long_inc(&cram.reclaim_runs);
+	atomic64_inc(&cram.reclaim_runs);
 	if (test_and_clear_bit(CRAM_PRESSURE_PENDING, &cram.flags))
 		total += spm_node_reclaim(cram_nid, CRAM_RECLAIM_BATCH);
 
@@ -402,7 +745,8 @@ static void cram_reclaim_fn(struct work_struct *work)
 			break;
 		cond_resched();
 	}
-	atomic_long_add(total, &cram.reclaimed);
+	atomic64_add(total, &cram.reclaimed);
+	atomic64_add(total, &cram.written_back);
 	assign_bit(CRAM_RECLAIM_STALLED, &cram.flags, !total);
 }
 
@@ -410,46 +754,99 @@ static void cram_reclaim_fn(struct work_struct *work)
  * Rescan: recompress every tracked page as it is now.
  */
 
+/* Drop the record of a hwpoisoned @pfn if it is still @val. */
+static void cram_rescan_poisoned(unsigned long pfn, unsigned long val,
+				 s64 *dphys, s64 *dlog)
+{
+	unsigned long flags;
+	void *old;
+
+	xa_lock_irqsave(&cram_recs, flags);
+	old = __xa_cmpxchg(&cram_recs, pfn, xa_mk_value(val), NULL, 0);
+	xa_unlock_irqrestore(&cram_recs, flags);
+	if (cram_rec_val(old) != val)
+		return;
+	*dphys -= val & CRAM_SIZE_MASK;
+	*dlog -= PAGE_SIZE;
+	atomic64_inc(&cram.poisoned);
+}
+
 static void cram_rescan(void)
 {
-	unsigned long i;
-	long dphys = 0;
+	s64 dphys = 0, dlog = 0;
+	unsigned long pfn;
+	void *entry;
 
 	mutex_lock(&cram_rescan_lock);
-	for (i = 0; i < cram.nr_pfns; i++) {
-		atomic_t *rec = &cram.rec[i];
+	xa_for_each(&cram_recs, pfn, entry) {
+		unsigned long val = cram_rec_val(entry), flags;
 		struct folio *folio;
 		struct page *page;
 		unsigned int size;
-		int old;
+		void *old;
 
-		if (!(atomic_read(rec) & CRAM_SIZE_MASK))
+		/* Queued pages are the compression work item's. */
+		if (val & CRAM_PENDING)
 			continue;
-		page = pfn_to_online_page(cram.start_pfn + i);
+		page = pfn_to_online_page(pfn);
 		if (!page)
 			continue;
+		/*
+		 * Memory failure takes a poisoned page out of use without
+		 * freeing it to the buddy allocator (so pages_freed() never
+		 * hears of it): its record goes here.
+		 */
+		if (PageHWPoison(page)) {
+			cram_rescan_poisoned(pfn, val, &dphys, &dlog);
+			continue;
+		}
 		/* A reference keeps the page from being freed under us. */
 		folio = page_folio(page);
 		if (!folio_try_get(folio))
 			continue;
 		if (page_folio(page) != folio)
 			goto put;
-		old = atomic_read(rec);
-		if (!(old & CRAM_SIZE_MASK))
-			goto put;
 
 		local_lock(&cram_pcpu.lock);
-		size = cram_compress(page, this_cpu_ptr(&cram_pcpu));
+		size = cram_compress(page, this_cpu_ptr(&cram_pcpu)->wrkmem,
+				     this_cpu_ptr(&cram_pcpu)->dst);
 		local_unlock(&cram_pcpu.lock);
 
-		if (atomic_try_cmpxchg(rec, &old, (old & ~CRAM_SIZE_MASK) | size))
-			dphys += (long)size - (old & CRAM_SIZE_MASK);
+		xa_lock_irqsave(&cram_recs, flags);
+		old = __xa_cmpxchg(&cram_recs, pfn, entry,
+				   xa_mk_value((val & ~CRAM_SIZE_MASK) | size),
+				   GFP_ATOMIC | __GFP_NOWARN);
+		xa_unlock_irqrestore(&cram_recs, flags);
+		if (old == entry)
+			dphys += (s64)size - (s64)(val & CRAM_SIZE_MASK);
 put:
 		folio_put(folio);
 		cond_resched();
 	}
-	cram_account(dphys, 0);
+	cram_account(dphys, dlog);
 	mutex_unlock(&cram_rescan_lock);
+}
+
+/* ---------------------------------------------------------------------
+ * Capacity: the device's physical size, changeable at run time.
+ */
+
+static int cram_set_capacity(u64 budget)
+{
+	if (!budget || budget > U64_MAX / 100)
+		return -EINVAL;
+	mutex_lock(&cram_capacity_lock);
+	WRITE_ONCE(cram.budget, budget);
+	WRITE_ONCE(cram.high, div_u64(budget * high_pct, 100));
+	WRITE_ONCE(cram.low, div_u64(budget * low_pct, 100));
+	mutex_unlock(&cram_capacity_lock);
+	/*
+	 * Shrunk below what the node holds: may_demote() now refuses, and
+	 * the work item reclaims down to the new low watermark.
+	 */
+	if (atomic64_read(&cram.physical) > (s64)READ_ONCE(cram.low))
+		cram_kick_reclaim();
+	return 0;
 }
 
 /* ---------------------------------------------------------------------
@@ -460,7 +857,8 @@ put:
 static ssize_t _name##_show(struct kobject *kobj,			\
 			    struct kobj_attribute *attr, char *buf)	\
 {									\
-	return sysfs_emit(buf, "%ld\n", atomic_long_read(&cram._field));	\
+	return sysfs_emit(buf, "%lld\n",				\
+			  (long long)atomic64_read(&cram._field));	\
 }									\
 static struct kobj_attribute cram_##_name##_attr = __ATTR_RO(_name)
 
@@ -468,7 +866,7 @@ static struct kobj_attribute cram_##_name##_attr = __ATTR_RO(_name)
 static ssize_t _name##_show(struct kobject *kobj,			\
 			    struct kobj_attribute *attr, char *buf)	\
 {									\
-	return sysfs_emit(buf, "%lu\n", (unsigned long)(_expr));	\
+	return sysfs_emit(buf, "%llu\n", (unsigned long long)(_expr));	\
 }									\
 static struct kobj_attribute cram_##_name##_attr = __ATTR_RO(_name)
 
@@ -484,24 +882,60 @@ CRAM_COUNTER(reclaim_runs, reclaim_runs);
 CRAM_COUNTER(reclaimed_pages, reclaimed);
 CRAM_COUNTER(pressure_events, pressure);
 CRAM_COUNTER(untracked_pages, untracked);
-CRAM_VALUE(budget_bytes, cram.budget);
-CRAM_VALUE(high_watermark_bytes, cram.high);
-CRAM_VALUE(low_watermark_bytes, cram.low);
+CRAM_VALUE(high_watermark_bytes, READ_ONCE(cram.high));
+CRAM_VALUE(low_watermark_bytes, READ_ONCE(cram.low));
 CRAM_VALUE(node, cram_nid);
 CRAM_VALUE(fence, fence);
+
+/* zswap's names and units. */
+CRAM_VALUE(stored_pages, max_t(s64, atomic64_read(&cram.logical), 0) >> PAGE_SHIFT);
+CRAM_VALUE(pool_total_size, max_t(s64, atomic64_read(&cram.physical), 0));
+CRAM_COUNTER(written_back_pages, written_back);
+CRAM_COUNTER(reject_compress_poor, reject_compress_poor);
+CRAM_COUNTER(reject_alloc_fail, reject_alloc_fail);
+CRAM_COUNTER(pool_limit_hit, pool_limit_hit);
+CRAM_COUNTER(compress_deferred_pages, deferred);
+CRAM_COUNTER(compress_pending_pages, pending);
+CRAM_COUNTER(reserve_dropped_bytes, res_dropped);
+CRAM_COUNTER(poisoned_pages, poisoned);
 
 /* logical / physical with three decimals ("2.531"); 0.000 when empty. */
 static ssize_t ratio_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
 {
-	long log = atomic_long_read(&cram.logical);
-	long phys = atomic_long_read(&cram.physical);
-	long milli = phys > 0 ? log * 1000 / phys : 0;
+	s64 log = atomic64_read(&cram.logical);
+	s64 phys = atomic64_read(&cram.physical);
+	u64 milli = 0;
+	u32 frac;
 
-	return sysfs_emit(buf, "%ld.%03ld\n", milli / 1000, milli % 1000);
+	if (log > 0 && phys > 0)
+		milli = div64_u64((u64)log * 1000, phys);
+	milli = div_u64_rem(milli, 1000, &frac);
+	return sysfs_emit(buf, "%llu.%03u\n", milli, frac);
 }
 
 static struct kobj_attribute cram_ratio_attr = __ATTR_RO(ratio);
+
+/* The device's physical capacity in bytes; writing it resizes the pool. */
+static ssize_t budget_bytes_show(struct kobject *kobj,
+				 struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", READ_ONCE(cram.budget));
+}
+
+static ssize_t budget_bytes_store(struct kobject *kobj,
+				  struct kobj_attribute *attr,
+				  const char *buf, size_t count)
+{
+	u64 budget;
+	int ret = kstrtou64(buf, 0, &budget);
+
+	if (!ret)
+		ret = cram_set_capacity(budget);
+	return ret ? ret : count;
+}
+
+static struct kobj_attribute cram_budget_bytes_attr = __ATTR_RW(budget_bytes);
 
 /* The trigger files take a true value ("1", "y"): 0 or -EINVAL. */
 static int cram_parse_trigger(const char *buf)
@@ -527,7 +961,10 @@ static ssize_t rescan_store(struct kobject *kobj, struct kobj_attribute *attr,
 
 static struct kobj_attribute cram_rescan_attr = __ATTR_WO(rescan);
 
-/* Zero the event counters; the peak restarts from the current usage. */
+/*
+ * Zero the event counters; the peak restarts from the current usage.  The
+ * zswap-style counters are left alone: they only grow.
+ */
 static ssize_t reset_store(struct kobject *kobj, struct kobj_attribute *attr,
 			   const char *buf, size_t count)
 {
@@ -535,15 +972,15 @@ static ssize_t reset_store(struct kobject *kobj, struct kobj_attribute *attr,
 
 	if (ret)
 		return ret;
-	atomic_long_set(&cram.demotions, 0);
-	atomic_long_set(&cram.promotions, 0);
-	atomic_long_set(&cram.fenced_writes, 0);
-	atomic_long_set(&cram.throttled, 0);
-	atomic_long_set(&cram.reclaim_runs, 0);
-	atomic_long_set(&cram.reclaimed, 0);
-	atomic_long_set(&cram.pressure, 0);
-	atomic_long_set(&cram.untracked, 0);
-	atomic_long_set(&cram.peak, atomic_long_read(&cram.physical));
+	atomic64_set(&cram.demotions, 0);
+	atomic64_set(&cram.promotions, 0);
+	atomic64_set(&cram.fenced_writes, 0);
+	atomic64_set(&cram.throttled, 0);
+	atomic64_set(&cram.reclaim_runs, 0);
+	atomic64_set(&cram.reclaimed, 0);
+	atomic64_set(&cram.pressure, 0);
+	atomic64_set(&cram.untracked, 0);
+	atomic64_set(&cram.peak, atomic64_read(&cram.physical));
 	return count;
 }
 
@@ -568,6 +1005,16 @@ static struct attribute *cram_attrs[] = {
 	&cram_low_watermark_bytes_attr.attr,
 	&cram_node_attr.attr,
 	&cram_fence_attr.attr,
+	&cram_stored_pages_attr.attr,
+	&cram_pool_total_size_attr.attr,
+	&cram_written_back_pages_attr.attr,
+	&cram_reject_compress_poor_attr.attr,
+	&cram_reject_alloc_fail_attr.attr,
+	&cram_pool_limit_hit_attr.attr,
+	&cram_compress_deferred_pages_attr.attr,
+	&cram_compress_pending_pages_attr.attr,
+	&cram_reserve_dropped_bytes_attr.attr,
+	&cram_poisoned_pages_attr.attr,
 	&cram_rescan_attr.attr,
 	&cram_reset_attr.attr,
 	NULL,
@@ -614,29 +1061,57 @@ static void cram_free_buffers(void)
 		pc->wrkmem = NULL;
 		pc->dst = NULL;
 	}
-	vfree(cram.rec);
-	cram.rec = NULL;
+	kvfree(cram.wk_wrkmem);
+	kfree(cram.wk_dst);
+	cram.wk_wrkmem = NULL;
+	cram.wk_dst = NULL;
+	xa_destroy(&cram_recs);
 }
 
 static int cram_alloc_buffers(void)
 {
 	int cpu;
 
-	cram.rec = vzalloc(array_size(cram.nr_pfns, sizeof(*cram.rec)));
-	if (!cram.rec)
-		return -ENOMEM;
+	cram.wk_wrkmem = kvmalloc(LZ4_MEM_COMPRESS, GFP_KERNEL);
+	cram.wk_dst = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!cram.wk_wrkmem || !cram.wk_dst)
+		goto nomem;
 	for_each_possible_cpu(cpu) {
 		struct cram_pcpu *pc = per_cpu_ptr(&cram_pcpu, cpu);
 		int node = cpu_to_node(cpu);
 
 		pc->wrkmem = kvmalloc_node(LZ4_MEM_COMPRESS, GFP_KERNEL, node);
 		pc->dst = kmalloc_node(PAGE_SIZE, GFP_KERNEL, node);
-		if (!pc->wrkmem || !pc->dst) {
-			cram_free_buffers();
-			return -ENOMEM;
-		}
+		if (!pc->wrkmem || !pc->dst)
+			goto nomem;
 	}
 	return 0;
+nomem:
+	cram_free_buffers();
+	return -ENOMEM;
+}
+
+/* Drop every reservation slot (unload: no callback runs any more). */
+static void cram_res_clear(void)
+{
+	int i;
+
+	for (i = 0; i < CRAM_RES_SLOTS; i++) {
+		if (cram_res[i].task)
+			put_task_struct(cram_res[i].task);
+		cram_res[i].task = NULL;
+		cram_res[i].bytes = 0;
+	}
+	atomic64_set(&cram.reserved, 0);
+}
+
+static void cram_stop_work(void)
+{
+	cancel_delayed_work_sync(&cram.reclaim_work);
+	cancel_delayed_work_sync(&cram.res_work);
+	flush_work(&cram.compress_work);
+	cram_defer_drain();
+	cram_res_clear();
 }
 
 static int cram_check_params(void)
@@ -697,12 +1172,12 @@ static int __init cram_init(void)
 		return ret;
 
 	pgdat = NODE_DATA(cram_nid);
-	cram.start_pfn = pgdat->node_start_pfn;
-	cram.nr_pfns = pgdat->node_spanned_pages;
-	cram.budget = (unsigned long)budget_mb << 20;
-	cram.high = cram.budget * high_pct / 100;
-	cram.low = cram.budget * low_pct / 100;
 	INIT_DELAYED_WORK(&cram.reclaim_work, cram_reclaim_fn);
+	INIT_DELAYED_WORK(&cram.res_work, cram_res_expire_fn);
+	INIT_WORK(&cram.compress_work, cram_compress_fn);
+	ret = cram_set_capacity((u64)budget_mb << 20);
+	if (ret)
+		return ret;
 
 	ret = cram_alloc_buffers();
 	if (ret)
@@ -722,13 +1197,14 @@ static int __init cram_init(void)
 		goto release;
 	}
 	pr_info("node %d (pfn %#lx+%#lx): budget %u MiB, watermarks %u%%/%u%%, write fence %s, move %s\n",
-		cram_nid, cram.start_pfn, cram.nr_pfns, budget_mb, high_pct,
-		low_pct, fence ? "on" : "off", allow_move ? "on" : "off");
+		cram_nid, pgdat->node_start_pfn, pgdat->node_spanned_pages,
+		budget_mb, high_pct, low_pct, fence ? "on" : "off",
+		allow_move ? "on" : "off");
 	return 0;
 
 release:
 	spm_node_release(cram_nid, &cram_owner);
-	cancel_delayed_work_sync(&cram.reclaim_work);
+	cram_stop_work();
 free:
 	cram_free_buffers();
 	return ret;
@@ -739,10 +1215,10 @@ static void __exit cram_exit(void)
 	cram_sysfs_remove();
 	/* No callback runs once this returns; folios stay on the node. */
 	spm_node_release(cram_nid, &cram_owner);
-	cancel_delayed_work_sync(&cram.reclaim_work);
-	pr_info("node %d released with %ld bytes (%ld compressed) still on it\n",
-		cram_nid, atomic_long_read(&cram.logical),
-		atomic_long_read(&cram.physical));
+	cram_stop_work();
+	pr_info("node %d released with %lld bytes (%lld compressed) still on it\n",
+		cram_nid, (long long)atomic64_read(&cram.logical),
+		(long long)atomic64_read(&cram.physical));
 	cram_free_buffers();
 }
 

@@ -60,3 +60,32 @@ load_paused() {
 # zram swap on and off (tools/guest/spm-setup-swap)
 swap_on() { spm-setup-swap >/dev/null; }
 swap_off() { spm-setup-swap --off; }
+# cs NAME: /sys/kernel/spm_cram/NAME (tap_missing's word if it is missing)
+cs() { cat "$C/$1" 2>/dev/null || tap_missing "spm_cram:$1"; }
+# cram_wait_zero NAME [SECONDS]: wait up to SECONDS (default 5) for
+# /sys/kernel/spm_cram/NAME to read 0; prints its last value
+cram_wait_zero() {
+	local i val
+	for i in $(seq $((${2:-5} * 10))); do
+		val=$(cs "$1")
+		[ "$val" = 0 ] && break
+		sleep 0.1
+	done
+	echo "$val"
+}
+# node3_shrink: offline every memory block of node 3 but the first, so that
+# the node fills up long before a large budget; node3_restore onlines every
+# offline block of node 3 again (both may run in subshells: no state kept)
+node3_shrink() {
+	local b
+	for b in $(ls -d $N/node3/memory* | sort -V | tail -n +2); do
+		echo offline > "$b/state" || return 1
+	done
+}
+node3_restore() {
+	local b
+	for b in $N/node3/memory*; do
+		[ "$(cat "$b/state")" = offline ] || continue
+		echo online_movable > "$b/state" || return 1
+	done
+}
