@@ -17,6 +17,7 @@
 #define NODE		2
 #define MAP_BYTES	(600UL << 20)	/* more than node 2's 512 MiB */
 #define SLACK_KB	(32LL << 10)	/* page tables, device table, noise */
+#define SLACK_PAGES	256		/* pages that may come free after a full node */
 
 /* A /proc/vmstat counter, or -1 (noted for SPM_GET) when it is missing. */
 static long long vmstat(const char *key)
@@ -102,6 +103,7 @@ TEST_F_TIMEOUT(full, node_full_sigbus_without_fallback, 200)
 	struct sigaction sa = { .sa_handler = on_sigbus };
 	struct spm_accel_limit lim;
 	volatile long touched = 0;
+	long more;
 	int fd = spm_accel_open();
 	long long reserve_kb;
 	char *p;
@@ -140,12 +142,21 @@ TEST_F_TIMEOUT(full, node_full_sigbus_without_fallback, 200)
 	EXPECT_LT(fail0, spm_accel_counter("alloc_failures"));
 	EXPECT_EQ(0, spm_accel_counter("misplaced"));
 	EXPECT_LT(pressure0, spm_accel_counter("pressure"));
-	/* Still full: the next page fails the same way, mapped ones work. */
-	EXPECT_EQ(1, spm_sigbus(p + (touched + 1) * ps, 1));
+	/*
+	 * Still full: new pages fail the same way within a few more (a
+	 * page or two may come free meanwhile: per-CPU lists drained after
+	 * the failure, slower on the debug kernel), mapped ones work.
+	 */
+	for (more = 1; more <= SLACK_PAGES; more++)
+		if (spm_sigbus(p + (touched + more) * ps, 1))
+			break;
+	TH_LOG("the next SIGBUS came %ld page(s) further", more);
+	EXPECT_GE(SLACK_PAGES, more);
 	EXPECT_EQ(0, spm_sigbus(p, 1));
-	/* A hand-over that needs new pages fails cleanly. */
+	/* A hand-over that needs more new pages than can be free fails cleanly. */
 	EXPECT_EQ(-ENOMEM, spm_accel_range(fd, SPM_ACCEL_IOC_TO_DEVICE,
-					   (touched + 2) * ps, 16 * ps));
+					   (touched + more + 1) * ps,
+					   2 * SLACK_PAGES * ps));
 
 	munmap(p, MAP_BYTES);
 	close(fd);
