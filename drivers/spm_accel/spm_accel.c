@@ -732,6 +732,7 @@ static void accel_reserve_fill(gfp_t gfp)
 		if (!page)
 			return;
 		accel_reserve_put(page, false);
+		cond_resched();
 	}
 }
 
@@ -759,6 +760,7 @@ static void accel_reserve_drain(void)
 		if (!page)
 			break;
 		accel_reserve_free_page(page);
+		cond_resched();
 	}
 }
 
@@ -1287,6 +1289,7 @@ undo:
 		xa_erase(&f->pages, index);
 		f->nr_pages--;
 		accel_page_release(page);
+		cond_resched();
 	}
 out:
 	mutex_unlock(&f->lock);
@@ -1712,8 +1715,11 @@ static int accel_release(struct inode *inode, struct file *file)
 		accel_mirror_free(m);
 	/* A migration of one of the pages may be under way: see there. */
 	mutex_lock(&f->lock);
-	xa_for_each(&f->pages, index, page)
+	xa_for_each(&f->pages, index, page) {
 		accel_page_release(page);
+		/* A file may hold a whole node: 130000 pages here. */
+		cond_resched();
+	}
 	xa_destroy(&f->pages);
 	mutex_unlock(&f->lock);
 	accel_reserve_kick(false);
