@@ -118,6 +118,15 @@ demo: deps kernel-patched
 
 checkpatch: tree-ready
 	@scripts/checkpatch.sh
+	@scripts/static-check.sh --verify
+
+# sparse (C=2) and W=1 (STATIC_ARGS=--cocci: coccicheck too) on every .c
+# file the series changes, against the same files without the series;
+# writes kernel/static-check.txt, which make test checks is for the
+# series in patches/ and lists no new warning.
+.PHONY: static-check
+static-check: deps kernel-patched kernel-baseline
+	@scripts/static-check.sh --update $(STATIC_ARGS)
 
 # The test kernel's memory-related options against Debian's amd64 config:
 # every difference is either turned on or explained in
@@ -203,6 +212,23 @@ $(BUILD)/soak/%: soak/%.c $(wildcard tests/lib/*.h)
 soak: deps kernel-$(SOAK_KERNEL) soak-progs
 	@$(MAKE) --no-print-directory initramfs KERNEL=$(SOAK_KERNEL)
 	soak/run --kernel $(SOAK_KERNEL) --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
+
+# --- the kernel's own mm selftests on baseline and patched (upstream/; not part
+# of make test) -----------------------------------------------------------------
+# tools/testing/selftests/mm programs (upstream/programs; upstream/skip.txt says
+# which cannot run in our VM and why), built statically into build/upstream/,
+# run on the baseline kernel and on the patched kernel with node 2 SPM and
+# owned by spm_test_owner; a side-by-side table; fails when a program passes
+# on baseline and fails on patched. UPSTREAM_CAPS: the owner's capabilities;
+# UPSTREAM_ARGS: upstream/run options and program ids. See README.md.
+UPSTREAM_CAPS ?= user,reclaim,compaction,migration
+UPSTREAM_ARGS ?=
+
+.PHONY: test-upstream
+test-upstream: deps kernel-baseline kernel-patched
+	@for k in baseline patched; do \
+		$(MAKE) --no-print-directory initramfs KERNEL=$$k || exit 1; done
+	UPSTREAM_CAPS='$(UPSTREAM_CAPS)' upstream/run $(UPSTREAM_ARGS)
 
 clean:
 	rm -rf $(BUILD)/out $(BUILD)/tests $(BUILD)/bin $(BUILD)/modules $(BUILD)/initramfs* \

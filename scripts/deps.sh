@@ -11,7 +11,7 @@ KSRC_VERSION=${KSRC_VERSION:?KSRC_VERSION must be set (see Makefile)}
 PKGS="build-essential gcc make flex bison bc libelf-dev libssl-dev cpio
       xz-utils kmod rsync dwarves python3 git ccache perl
       qemu-system-x86 busybox-static numactl libnuma-dev ndctl daxctl
-      stress-ng util-linux procps gnuplot-nox $*"
+      stress-ng util-linux procps gnuplot-nox sparse coccinelle libcap-dev $*"
 
 missing=()
 for p in $PKGS; do

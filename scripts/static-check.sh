@@ -1,0 +1,149 @@
+#!/bin/bash
+# Static checks of the series: sparse (make C=2) and the compiler's W=1
+# warnings on every .c file the series changes, compared with the same
+# files without the series (build/linux-baseline), so that only what the
+# series adds counts.  Optionally (--cocci) coccicheck in report mode on the
+# same files, compared the same way.
+#
+#   static-check.sh [--cocci] [--update]   run the checks, print what is new
+#   static-check.sh --verify               only check that kernel/static-check.txt
+#                                          was made from the series in patches/
+#
+# The checks compile each file once more in build/out/check-{patched,baseline}
+# (their own output folders, the test kernels' configuration), so the test
+# kernels' objects stay as they are.  Exit 1 when the series adds a warning.
+# --update writes the result, with a hash of the series, to
+# kernel/static-check.txt; make test runs --verify, which fails when the
+# series changed after that file was written: a few minutes of compiling are
+# too much for every make test, forgetting to re-run is not allowed.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$top/build}
+result=$top/kernel/static-check.txt
+cocci=0 update=0 verify=0
+for a in "$@"; do
+	case "$a" in
+	--cocci) cocci=1 ;;
+	--update) update=1 ;;
+	--verify) verify=1 ;;
+	*) echo "static-check: unknown argument $a" >&2; exit 2 ;;
+	esac
+done
+
+series_hash() {
+	ls "$top"/patches/[0-9][0-9][0-9][0-9]-*.patch | grep -v '/0000-cover-letter\.patch$' |
+		xargs cat | sha256sum | cut -c1-16
+}
+
+if [ "$verify" = 1 ]; then
+	want=$(series_hash)
+	have=$(sed -n 's/^series: //p' "$result" 2>/dev/null || true)
+	if [ "$have" != "$want" ]; then
+		echo "static-check: FAIL kernel/static-check.txt is for series ${have:-none}," \
+			"patches/ is $want: run 'make static-check' and commit its result" >&2
+		exit 1
+	fi
+	new=$(sed -n 's/^new: //p' "$result")
+	echo "static-check: ok   sparse and W=1 on the series' files: $new new warnings (kernel/static-check.txt)"
+	[ "$new" = 0 ]
+	exit
+fi
+
+src=$BUILD/linux base=$BUILD/linux-baseline
+for t in "$src" "$base"; do
+	[ -f "$t/Makefile" ] || { echo "static-check: no tree at $t: run 'make tree'" >&2; exit 1; }
+done
+[ -f "$BUILD/out/patched/.config" ] && [ -f "$BUILD/out/baseline/.config" ] ||
+	{ echo "static-check: build the kernels first (make kernel-patched kernel-baseline)" >&2; exit 1; }
+command -v sparse > /dev/null || { echo "static-check: sparse missing: make deps" >&2; exit 1; }
+
+mapfile -t files < <(git -C "$src" diff --name-only spm-base HEAD -- '*.c' | grep -v '^tools/')
+export CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1
+export KBUILD_BUILD_TIMESTAMP="2025-01-01" KBUILD_BUILD_USER=spm KBUILD_BUILD_HOST=spm
+
+# check TREE FLAVOR OUTFILE: compile every file of $files that TREE has,
+# with W=1 and sparse, into build/out/check-FLAVOR; warnings to OUTFILE.
+check() {
+	local tree=$1 flavor=$2 outf=$3 out=$BUILD/out/check-$2 f
+	mkdir -p "$out"
+	if ! cmp -s "$BUILD/out/$flavor/.config" "$out/.config"; then
+		cp "$BUILD/out/$flavor/.config" "$out/.config"
+		make -s -C "$tree" O="$out" ARCH=x86_64 LOCALVERSION= olddefconfig
+	fi
+	make -s -C "$tree" O="$out" ARCH=x86_64 LOCALVERSION= CC="ccache gcc" \
+		-j"$(nproc)" prepare > /dev/null
+	local objs=()
+	for f in "${files[@]}"; do
+		[ -f "$tree/$f" ] || continue
+		objs+=("${f%.c}.o")
+		# Touch nothing in the tree: remove the object so that it is
+		# compiled (and checked) again.
+		rm -f "$out/${f%.c}.o"
+	done
+	# One make for all of them: single-object builds each walk the
+	# prerequisites again. -k: a file that fails still lets the rest run.
+	make -k -C "$tree" O="$out" ARCH=x86_64 LOCALVERSION= CC="ccache gcc" \
+		-j"$(nproc)" W=1 C=2 "${objs[@]}" 2>&1 |
+		grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error):' |
+		sed "s|^$tree/||; s|^\.\./||" | sort > "$outf" || true
+	for f in "${objs[@]}"; do
+		[ -f "$out/$f" ] || echo "${f%.o}.c:0:0: warning: not built in this configuration" >> "$outf"
+	done
+}
+
+# A warning's identity, without its line and column: "file: kind: text".
+norm() { sed -E 's/^([^:]+):[0-9]+:[0-9]+: /\1: /' "$1" | sort; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+check "$base" baseline "$tmp/base.txt"
+check "$src" patched "$tmp/patched.txt"
+# New: what the series' files show more often with the series than without.
+new=$(comm -13 <(norm "$tmp/base.txt") <(norm "$tmp/patched.txt") || true)
+# Accepted ones, each with its reason, in kernel/static-check-allow.txt.
+allow=$top/kernel/static-check-allow.txt
+accepted=$(grep -Fx -f <(sed -n 's/ # .*//p' "$allow" 2>/dev/null) <<< "$new" || true)
+[ -z "$accepted" ] || new=$(grep -vFx -f <(printf '%s\n' "$accepted") <<< "$new" || true)
+nnew=$(grep -c . <<< "$new" || true)
+nacc=$(grep -c . <<< "$accepted" || true)
+
+cnew=0 cocci_new=
+if [ "$cocci" = 1 ]; then
+	command -v spatch > /dev/null || { echo "static-check: spatch missing: make deps" >&2; exit 1; }
+	for t in baseline patched; do
+		tree=$base; [ "$t" = patched ] && tree=$src
+		: > "$tmp/cocci-$t.txt"
+		for f in "${files[@]}"; do
+			[ -f "$tree/$f" ] || continue
+			# The kernel's way to run every semantic patch on one file.
+			make -s -C "$tree" O="$BUILD/out/check-$t" ARCH=x86_64 LOCALVERSION= \
+				CC="ccache gcc" C=2 CHECK="$tree/scripts/coccicheck" MODE=report \
+				"${f%.c}.o" 2>&1 | grep -E '^[^ ]+:[0-9]+:[0-9]+' |
+				sed "s|^$tree/||; s|^\.\./||" >> "$tmp/cocci-$t.txt" || true
+		done
+	done
+	cocci_new=$(comm -13 <(norm "$tmp/cocci-baseline.txt") <(norm "$tmp/cocci-patched.txt") || true)
+	cnew=$(grep -c . <<< "$cocci_new" || true)
+fi
+
+report() {
+	echo "# make static-check: sparse (C=2) and W=1 on each .c file the series"
+	echo "# changes, against the same file without the series; made by"
+	echo "# scripts/static-check.sh, checked by make test (scripts/static-check.sh --verify)."
+	echo "series: $(series_hash)"
+	echo "files: ${#files[@]}"
+	echo "sparse and W=1 on the baseline files: $(grep -c . "$tmp/base.txt" || true) warnings"
+	echo "sparse and W=1 on the patched files: $(grep -c . "$tmp/patched.txt" || true) warnings"
+	[ "$cocci" = 1 ] && echo "coccicheck: $cnew new reports"
+	echo "accepted (kernel/static-check-allow.txt): $nacc"
+	[ "$nacc" = 0 ] || sed 's/^/  /' <<< "$accepted"
+	echo "new: $nnew"
+	[ "$nnew" = 0 ] || sed 's/^/  /' <<< "$new"
+	[ "$cnew" = 0 ] || sed 's/^/  cocci: /' <<< "$cocci_new"
+	echo "files checked:"
+	printf '  %s\n' "${files[@]}"
+}
+report
+[ "$update" = 1 ] && report > "$result" && echo "static-check: wrote $result"
+[ "$nnew" = 0 ] && [ "$cnew" = 0 ]
