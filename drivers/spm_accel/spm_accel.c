@@ -692,21 +692,29 @@ static void accel_reserve_free_page(struct page *page)
 	put_page(page);
 }
 
+/* Take the reserve's last page out of its slot, or NULL when it is empty. */
+static struct page *accel_reserve_pop(void)
+{
+	struct accel_reserve *r = &accel.reserve;
+	struct page *page = NULL;
+
+	spin_lock(&r->lock);
+	if (r->nr) {
+		WRITE_ONCE(r->nr, r->nr - 1);
+		page = r->pages[r->nr];
+		r->pages[r->nr] = NULL;
+	}
+	spin_unlock(&r->lock);
+	return page;
+}
+
 /* A page out of the reserve, cleared, or NULL when it is empty. */
 static struct page *accel_reserve_get(void)
 {
-	struct accel_reserve *r = &accel.reserve;
 	struct page *page;
 
 	for (;;) {
-		page = NULL;
-		spin_lock(&r->lock);
-		if (r->nr) {
-			WRITE_ONCE(r->nr, r->nr - 1);
-			page = r->pages[r->nr];
-			r->pages[r->nr] = NULL;
-		}
-		spin_unlock(&r->lock);
+		page = accel_reserve_pop();
 		if (!page)
 			return NULL;
 		/* Never handed out off the node (nor kept there: see put). */
@@ -749,14 +757,7 @@ static void accel_reserve_drain(void)
 
 	WRITE_ONCE(r->size, 0);
 	for (;;) {
-		spin_lock(&r->lock);
-		page = NULL;
-		if (r->nr) {
-			WRITE_ONCE(r->nr, r->nr - 1);
-			page = r->pages[r->nr];
-			r->pages[r->nr] = NULL;
-		}
-		spin_unlock(&r->lock);
+		page = accel_reserve_pop();
 		if (!page)
 			break;
 		accel_reserve_free_page(page);

@@ -4,6 +4,8 @@
  * tools/spm-accel.c and tests/spm-accel/.  Header-only.
  *
  *   spm_accel_open()                open the device, loading the module if needed
+ *   spm_accel_open_map(len, &p)     open it and map len bytes shared read-write:
+ *                                   the fd, or -errno (nothing left open)
  *   spm_accel_range(fd, req, s, l)  TO_DEVICE / TO_CPU / MIRROR / UNMIRROR: 0 or -errno
  *   spm_accel_handover(fd, s, l, flags)
  *                                   HANDOVER (TO_DEVICE with flags): 0 or -errno
@@ -36,6 +38,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 
 #include "../../drivers/spm_accel/spm_accel_uapi.h"
 
@@ -75,6 +78,21 @@ static inline int spm_accel_open(void)
 		fd = open(SPM_ACCEL_DEVICE, O_RDWR | O_CLOEXEC);
 	}
 	return fd < 0 ? -errno : fd;
+}
+
+static inline int spm_accel_open_map(size_t len, char **p)
+{
+	int fd = spm_accel_open(), err;
+
+	if (fd < 0)
+		return fd;
+	*p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (*p == MAP_FAILED) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
 }
 
 static inline int spm_accel_range(int fd, unsigned long req, uint64_t start,

@@ -47,12 +47,9 @@ FIXTURE_SETUP(gup)
 	ps = spm_page_size();
 	self->len = NPAGES * ps;
 	self->owner = 0;
-	self->fd = spm_accel_open();
-	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", SPM_ACCEL_DEVICE,
+	self->fd = spm_accel_open_map(self->len, &self->p);
+	ASSERT_LE(0, self->fd) TH_LOG("open and map %s: %s", SPM_ACCEL_DEVICE,
 				       strerror(-self->fd));
-	self->p = mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       self->fd, 0);
-	ASSERT_NE(MAP_FAILED, self->p);
 }
 
 FIXTURE_TEARDOWN(gup)
