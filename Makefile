@@ -126,6 +126,7 @@ checkpatch: tree-ready
 # series in patches/ and lists no new warning.
 .PHONY: static-check
 static-check: deps kernel-patched kernel-baseline
+	@scripts/deps.sh sparse coccinelle
 	@scripts/static-check.sh --update $(STATIC_ARGS)
 
 # The test kernel's memory-related options against Debian's amd64 config:
@@ -226,6 +227,7 @@ UPSTREAM_ARGS ?=
 
 .PHONY: test-upstream
 test-upstream: deps kernel-baseline kernel-patched
+	@scripts/deps.sh libcap-dev
 	@for k in baseline patched; do \
 		$(MAKE) --no-print-directory initramfs KERNEL=$$k || exit 1; done
 	UPSTREAM_CAPS='$(UPSTREAM_CAPS)' upstream/run $(UPSTREAM_ARGS)

@@ -3,7 +3,8 @@
 # Idempotent: prints nothing and does nothing when all is in place.
 #
 #   deps.sh [PACKAGE...]   the project's packages plus these (make fuzz-deps:
-#                          trinity)
+#                          trinity; make static-check: sparse, coccinelle;
+#                          make test-upstream: libcap-dev)
 set -euo pipefail
 
 KSRC_VERSION=${KSRC_VERSION:?KSRC_VERSION must be set (see Makefile)}
@@ -11,7 +12,7 @@ KSRC_VERSION=${KSRC_VERSION:?KSRC_VERSION must be set (see Makefile)}
 PKGS="build-essential gcc make flex bison bc libelf-dev libssl-dev cpio
       xz-utils kmod rsync dwarves python3 git ccache perl
       qemu-system-x86 busybox-static numactl libnuma-dev ndctl daxctl
-      stress-ng util-linux procps gnuplot-nox sparse coccinelle libcap-dev $*"
+      stress-ng util-linux procps gnuplot-nox $*"
 
 missing=()
 for p in $PKGS; do
