@@ -1527,6 +1527,26 @@ static bool own_range(struct ictx *x, uint64_t start, uint64_t len)
 }
 
 /*
+ * A range of the device file: half the time a few pages of one of the
+ * thread's mappings, else any offset and length.  True when it may fill
+ * the node.
+ */
+static bool gen_dev_range(struct ictx *x, __u64 *start, __u64 *length)
+{
+	struct fuzz_rng *r = &x->rng;
+	struct imap *m = &x->maps[fuzz_below(r, NR_MAPS)];
+
+	if (m->addr && fuzz_chance(r, 50)) {
+		*start = m->pgoff * ps + fuzz_below(r, m->len / ps) * ps;
+		*length = (1 + fuzz_below(r, 8)) * ps;
+	} else {
+		*start = gen_offset(x);
+		*length = gen_length(x);
+	}
+	return *length > BIG_BYTES;
+}
+
+/*
  * The argument of an ioctl: an object for cmd's number, at a good or a bad
  * address.  *big is set when a valid range may fill the node.
  */
@@ -1558,16 +1578,7 @@ static unsigned long gen_arg(struct ictx *x, unsigned int cmd, bool *big)
 		break;
 	case 1: case 2:
 		size = sizeof(obj.range);
-		m = &x->maps[fuzz_below(r, NR_MAPS)];
-		if (m->addr && fuzz_chance(r, 50)) {
-			obj.range.start = m->pgoff * ps +
-					  fuzz_below(r, m->len / ps) * ps;
-			obj.range.length = (1 + fuzz_below(r, 8)) * ps;
-		} else {
-			obj.range.start = gen_offset(x);
-			obj.range.length = gen_length(x);
-		}
-		*big = obj.range.length > BIG_BYTES;
+		*big = gen_dev_range(x, &obj.range.start, &obj.range.length);
 		break;
 	case 3:
 		size = sizeof(obj.op);
@@ -1608,16 +1619,7 @@ static unsigned long gen_arg(struct ictx *x, unsigned int cmd, bool *big)
 		break;
 	case 7:
 		size = sizeof(obj.ho);
-		m = &x->maps[fuzz_below(r, NR_MAPS)];
-		if (m->addr && fuzz_chance(r, 50)) {
-			obj.ho.start = m->pgoff * ps +
-				       fuzz_below(r, m->len / ps) * ps;
-			obj.ho.length = (1 + fuzz_below(r, 8)) * ps;
-		} else {
-			obj.ho.start = gen_offset(x);
-			obj.ho.length = gen_length(x);
-		}
-		*big = obj.ho.length > BIG_BYTES;
+		*big = gen_dev_range(x, &obj.ho.start, &obj.ho.length);
 		obj.ho.flags = fuzz_chance(r, 80) ? fuzz_below(r, 2) :
 			       (uint32_t)fuzz_next(r);
 		obj.ho.reserved = fuzz_chance(r, 90) ? 0 : (uint32_t)fuzz_next(r);
