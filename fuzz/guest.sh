@@ -204,8 +204,11 @@ settle
 use1=$(usage)
 diag "SPM node use before the run (kB, net of per-cpu lists): $(echo "$use1" | tr '\n' ';')"
 
-# the peak use of each SPM node during the run
+# the peak use of each SPM node during the run, and every 30 s how many
+# tasks of nobody (trinity) there are in each state (for a trinity that
+# ran no syscall: were its children running, sleeping or stuck?)
 (
+	i=0
 	while [ ! -e $W/stop-monitor ]; do
 		for nid in $spm_list; do
 			u=$(awk '/MemUsed/ { print $4 }' $NODE/node$nid/meminfo)
@@ -213,6 +216,11 @@ diag "SPM node use before the run (kB, net of per-cpu lists): $(echo "$use1" | t
 			[ "$u" -gt "$p" ] && eval "peak$nid=$u"
 		done
 		sleep 2
+		i=$((i + 1))
+		[ $((i % 15)) = 0 ] || continue
+		st=$(awk -v u=$NOBODY '/^State:/ { s = $2 } /^Uid:/ && $2 == u { print s }' \
+			/proc/[0-9]*/status 2>/dev/null | sort | uniq -c | tr -s ' \n' ' ')
+		echo "$((i * 2)) s: tasks of nobody by state:${st:- none}" >> $W/procs
 	done
 	for nid in $spm_list; do
 		eval "echo node $nid peak \${peak$nid:-0}"
@@ -273,7 +281,8 @@ if [ -n "$ran" ] && [ "$1" -gt 0 ] && ! grep -q 'became tainted' $W/trinity.out;
 	diag "$tdiag"
 else
 	notok "trinity: ran and summarised its run" "$tdiag
-$(tail -30 $W/trinity.out)"
+$(tail -30 $W/trinity.out)
+$(tail -40 $W/procs 2>/dev/null)"
 fi
 
 # --- 4, 5. our fuzzers ----------------------------------------------------------

@@ -23,7 +23,8 @@
  *   unpin	write anything: drop those pins
  *
  * With own=0 it claims nothing and only serves as the pinning tool, to
- * test an unowned node.
+ * test an unowned node.  With leak=1 it keeps the node when unloading, as
+ * a buggy driver would; the kernel must release it for the module.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -57,6 +58,11 @@ static bool own = true;
 module_param(own, bool, 0444);
 MODULE_PARM_DESC(own,
 		 "claim the node (default Y); N: only the debugfs pin tool, for an unowned node");
+
+static bool leak;
+module_param(leak, bool, 0444);
+MODULE_PARM_DESC(leak,
+		 "do not release the node when unloading (tests that the kernel releases it)");
 
 static bool no_write_fault;
 module_param(no_write_fault, bool, 0444);
@@ -512,7 +518,7 @@ static void __exit sto_exit(void)
 	mutex_lock(&sto_lock);
 	sto_unpin();
 	mutex_unlock(&sto_lock);
-	if (own)
+	if (own && !leak)
 		spm_node_release(nid, &sto_owner);
 }
 

@@ -646,7 +646,11 @@ TEST_F_TIMEOUT(iso, task_bound_to_spm_gets_anon_and_shmem_there, 120)
 
 /* ---------------------------------------------------------------- slab */
 
-TEST_F_TIMEOUT(iso, slab_under_pressure_stays_off_spm, 180)
+/*
+ * 100k tmpfs files with node 1 full, then their teardown: on the debug
+ * kernel (KASAN quarantine, DEBUG_PAGEALLOC) more than 4 x 180 s.
+ */
+TEST_F_TIMEOUT(iso, slab_under_pressure_stays_off_spm, 300)
 {
 	char name[64];
 	int i, fd, nfiles = 100000;

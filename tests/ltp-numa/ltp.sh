@@ -18,18 +18,23 @@
 # every line prefixed "ltp| ".
 #
 # LTP_NUMA_TESTS="mbind01 move_pages12" runs a subset; LTP_NUMA_TIMEOUT
-# bounds each program (seconds, default 300); LTP_NUMA_RUN is the
+# bounds each program (seconds, default 450); LTP_NUMA_RUN is the
 # unpacked run/ folder (default /add/run). On a slow kernel (tests/run
 # passes SPM_TIMEOUT_SCALE, 4 on the debug kernel) both that bound and
 # LTP's own time-outs (LTP_TIMEOUT_MUL, 10 by the runner's default) are
 # multiplied by it: on the debug kernel ksm02 and the oom tests need more
-# than LTP's 10 minutes.
+# than LTP's 10 minutes. The KSM tests' working set is divided by the same
+# factor (ksm02/ksm04 -s, 128 MB per process by default; LTP_NUMA_KSM_MB
+# overrides): at 128 MB ksmd needed over 20 minutes for ksm02 alone under
+# KASAN and DEBUG_PAGEALLOC.
 
 run=${LTP_NUMA_RUN:-/add/run}
 scale=${SPM_TIMEOUT_SCALE:-1}
 case "$scale" in ''|*[!0-9]*) scale=1 ;; esac
-per=$(( ${LTP_NUMA_TIMEOUT:-300} * scale ))
+per=$(( ${LTP_NUMA_TIMEOUT:-450} * scale ))
 export LTP_TIMEOUT_MUL=${LTP_TIMEOUT_MUL:-$((10 * scale))}
+ksm_mb=${LTP_NUMA_KSM_MB:-$((128 / scale))}
+case "$ksm_mb" in ''|*[!0-9]*|0) ksm_mb=128 ;; esac
 out=/tmp/ltp-numa.out
 con=/dev/console
 now() { cut -d' ' -f1 /proc/uptime; }
@@ -41,6 +46,29 @@ elif [ -f "$run/tests.txt" ]; then
 	mapfile -t tests < <(grep -v '^#' "$run/tests.txt" | grep .)
 else
 	tests=()
+fi
+
+# A smaller KSM working set: the same runner in a shadow folder whose bin/
+# links every program, with ksm02 and ksm04 wrapped to pass -s.
+if [ "$ksm_mb" != 128 ] && [ -x "$run/runltp-numa.sh" ]; then
+	shadow=/tmp/ltp-numa-run
+	rm -rf "$shadow"
+	mkdir -p "$shadow/bin"
+	for f in "$run"/*; do
+		[ "${f##*/}" = bin ] || ln -s "$f" "$shadow/${f##*/}"
+	done
+	rm -f "$shadow/runltp-numa.sh"
+	cp "$run/runltp-numa.sh" "$shadow/runltp-numa.sh"
+	for f in "$run"/bin/*; do
+		ln -s "$f" "$shadow/bin/${f##*/}"
+	done
+	for t in ksm02 ksm04; do
+		[ -x "$run/bin/$t" ] || continue
+		rm -f "$shadow/bin/$t"
+		printf '#!/bin/sh\nexec %s -s %s "$@"\n' "$run/bin/$t" "$ksm_mb" > "$shadow/bin/$t"
+		chmod +x "$shadow/bin/$t"
+	done
+	run=$shadow
 fi
 
 echo "TAP version 13"
@@ -65,6 +93,7 @@ for d in $N/node*/spm; do
 done
 echo "# $(grep Mems_allowed_list /proc/self/status)"
 echo "# full LTP output: lines 'ltp| ' of the console log"
+[ "$ksm_mb" = 128 ] || echo "# ksm02, ksm04: -s $ksm_mb (MB per process; time-out scale $scale)"
 
 : > "$out"
 declare -A index=()

@@ -10,7 +10,11 @@
 #   without a write_fault callback: EINVAL; reclaim off under demotion:
 #   EBUSY; unknown capability: EINVAL; allow_user while owned: EBUSY
 #   owner and caps are read-only (EACCES)
-#   unloading gives the node back with the unowned defaults
+#   unloading gives the node back with the unowned defaults, also when the
+#   module "forgets" to release it (leak=1): the kernel releases it for the
+#   module, logs it, and the node can be claimed again
+#   modules get accessors, not the node masks: spm_nodes, spm_sysram_nodes,
+#   spm_cap_nodes and spm_nodes_key are not exported (/proc/kallsyms)
 . /spm/lib/tap.sh
 
 N=/sys/devices/system/node/node2/spm
@@ -29,7 +33,7 @@ unload() {
 	rmmod spm_test_owner 2>/dev/null
 }
 
-tap_plan 43
+tap_plan 49
 
 # --- unowned ------------------------------------------------------------
 unload
@@ -92,5 +96,23 @@ tap_is "no write_fault callback: +write_fence is EINVAL" "Invalid argument" \
 tap_is "no write_fault callback: caps" user "$(cat $N/caps 2>&1)"
 unload
 tap_is "unloaded again: owner none" none "$(cat $N/owner 2>&1)"
+
+# --- a module that unloads without releasing the node -----------------------
+tap_is "load leak=1 caps=reclaim,user" ok "$(load leak=1 caps=reclaim,user)"
+unload
+tap_is "unloaded without release: owner none, unowned caps, allow_user 0" \
+	"none/$UNOWNED/0" "$(cat $N/owner 2>&1)/$(cat $N/caps 2>&1)/$(cat $N/allow_user 2>&1)"
+tap_is "the kernel logged the release" \
+	"node 2: module spm_test_owner is going away without releasing it (owner spm_test_owner); released" \
+	"$(dmesg | grep -o 'node 2: module .*released$' | head -1)"
+tap_is "the node can be claimed again (load caps=user)" ok "$(load caps=user)"
+unload
+
+# --- what the kernel exports to modules ------------------------------------
+tap_is "node masks and static key not exported" "" \
+	"$(grep -oE ' __ksymtab_(spm_nodes|spm_sysram_nodes|spm_cap_nodes|spm_nodes_key)$' /proc/kallsyms | tr '\n' ' ')"
+tap_is "the accessors are exported" \
+	"__ksymtab_spm_node_has_cap __ksymtab_spm_node_is_spm __ksymtab_spm_nodes_any" \
+	"$(grep -oE '__ksymtab_(spm_nodes_any|spm_node_is_spm|spm_node_has_cap)$' /proc/kallsyms | sort | tr '\n' ' ' | sed 's/ $//')"
 
 tap_done
