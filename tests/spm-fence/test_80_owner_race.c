@@ -214,10 +214,12 @@ TEST_F_TIMEOUT(race, write_while_owner_comes_and_goes, 90)
 		dense_writer(1);
 	/*
 	 * At least SECONDS, and until the owner came and went 10 times (a
-	 * debug kernel loads modules slowly), but no more than 4 x SECONDS.
+	 * debug kernel loads modules slowly: 7.5 s a cycle there), but no
+	 * more than 4 x SECONDS, times the runner's time-out scale.
 	 */
 	sleep(SECONDS);
-	for (int t = SECONDS; t < 4 * SECONDS && R->loads < 10; t++)
+	for (int t = SECONDS; t < 4 * SECONDS * spm_timeout_scale() &&
+	     R->loads < 10; t++)
 		sleep(1);
 	R->stop = 1;
 	ASSERT_EQ(w0, waitpid(w0, &s0, 0));
