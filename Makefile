@@ -149,7 +149,9 @@ test: deps $(addprefix kernel-,$(TEST_KERNELS)) checkpatch
 # make test: it takes several times as long.
 .PHONY: test-debug
 # baseline-iso is left out: it is about the kernel without the series.
-DEBUG_SUITES := $(filter-out baseline-iso,$(SUITES))
+# The longest suites first, so that two lanes end close together.
+DEBUG_LONG   := ltp-numa spm-dax spm-core spm-cram spm-perm spm-services
+DEBUG_SUITES := $(DEBUG_LONG) $(filter-out baseline-iso $(DEBUG_LONG),$(SUITES))
 test-debug: deps kernel-debug
 	@$(MAKE) --no-print-directory initramfs KERNEL=debug
 	tests/run --no-build -j $(TEST_JOBS) --kernel debug $(or $(T),$(DEBUG_SUITES))

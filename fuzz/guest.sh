@@ -209,6 +209,7 @@ diag "SPM node use before the run (kB, net of per-cpu lists): $(echo "$use1" | t
 # ran no syscall: were its children running, sleeping or stuck?)
 (
 	i=0
+	m0=$(date +%s)
 	while [ ! -e $W/stop-monitor ]; do
 		for nid in $spm_list; do
 			u=$(awk '/MemUsed/ { print $4 }' $NODE/node$nid/meminfo)
@@ -220,7 +221,13 @@ diag "SPM node use before the run (kB, net of per-cpu lists): $(echo "$use1" | t
 		[ $((i % 15)) = 0 ] || continue
 		st=$(awk -v u=$NOBODY '/^State:/ { s = $2 } /^Uid:/ && $2 == u { print s }' \
 			/proc/[0-9]*/status 2>/dev/null | sort | uniq -c | tr -s ' \n' ' ')
-		echo "$((i * 2)) s: tasks of nobody by state:${st:- none}" >> $W/procs
+		echo "$(($(date +%s) - m0)) s: tasks of nobody by state:${st:- none}" >> $W/procs
+		# where the oldest trinity process is, while no child runs
+		tp=$(awk -v u=$NOBODY '/^Name:/ { n = $2 } /^Pid:/ { p = $2 }
+			/^Uid:/ && $2 == u && n ~ /^trinity/ { print p }' \
+			/proc/[0-9]*/status 2>/dev/null | sort -n)
+		[ "$(echo "$tp" | wc -w)" = 1 ] &&
+			echo "  $(cat /proc/$tp/comm 2>/dev/null) $tp: $(cut -d' ' -f3,14,15 /proc/$tp/stat 2>/dev/null) $(cat /proc/$tp/wchan 2>/dev/null); $(head -4 /proc/$tp/stack 2>/dev/null | tr '\n' ' ')" >> $W/procs
 	done
 	for nid in $spm_list; do
 		eval "echo node $nid peak \${peak$nid:-0}"
