@@ -18,7 +18,7 @@
 # every line prefixed "ltp| ".
 #
 # LTP_NUMA_TESTS="mbind01 move_pages12" runs a subset; LTP_NUMA_TIMEOUT
-# bounds each program (seconds, default 450); LTP_NUMA_RUN is the
+# bounds each program (seconds, default 600); LTP_NUMA_RUN is the
 # unpacked run/ folder (default /add/run). On a slow kernel (tests/run
 # passes SPM_TIMEOUT_SCALE, 4 on the debug kernel) both that bound and
 # LTP's own time-outs (LTP_TIMEOUT_MUL, 10 by the runner's default) are
@@ -31,7 +31,7 @@
 run=${LTP_NUMA_RUN:-/add/run}
 scale=${SPM_TIMEOUT_SCALE:-1}
 case "$scale" in ''|*[!0-9]*) scale=1 ;; esac
-per=$(( ${LTP_NUMA_TIMEOUT:-450} * scale ))
+per=$(( ${LTP_NUMA_TIMEOUT:-600} * scale ))
 export LTP_TIMEOUT_MUL=${LTP_TIMEOUT_MUL:-$((10 * scale))}
 ksm_mb=${LTP_NUMA_KSM_MB:-$((128 / scale))}
 case "$ksm_mb" in ''|*[!0-9]*|0) ksm_mb=128 ;; esac
