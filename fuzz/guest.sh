@@ -222,7 +222,7 @@ diag "SPM node use before the run (kB, net of per-cpu lists): $(echo "$use1" | t
 		st=$(awk -v u=$NOBODY '/^State:/ { s = $2 } /^Uid:/ && $2 == u { print s }' \
 			/proc/[0-9]*/status 2>/dev/null | sort | uniq -c | tr -s ' \n' ' ')
 		echo "$(($(date +%s) - m0)) s: tasks of nobody by state:${st:- none}" >> $W/procs
-		# where the oldest trinity process is, while no child runs
+		# while trinity has no child yet: where its one process waits
 		tp=$(awk -v u=$NOBODY '/^Name:/ { n = $2 } /^Pid:/ { p = $2 }
 			/^Uid:/ && $2 == u && n ~ /^trinity/ { print p }' \
 			/proc/[0-9]*/status 2>/dev/null | sort -n)

@@ -647,15 +647,11 @@ TEST_F_TIMEOUT(iso, task_bound_to_spm_gets_anon_and_shmem_there, 120)
 /* ---------------------------------------------------------------- slab */
 
 /*
- * 100k tmpfs files with node 1 full, then their teardown: on the debug
- * kernel (KASAN quarantine, DEBUG_PAGEALLOC) more than 4 x 180 s.
- */
-/*
- * 100k files on the test kernels.  A slow (debug) kernel gets fewer in
- * proportion: its slab objects carry KASAN and SLUB redzones (about
- * 2.2 kB of slab a file there, 222 MiB for 100k, against the 30 MiB
- * asserted), and creating and unmounting 100k files under KASAN took
- * more than the 4 x 300 s budget once two other VMs shared the host.
+ * tmpfs files with node 1 full, then their teardown: 100k on the test
+ * kernels, fewer in proportion on a slow (debug) kernel, whose slab
+ * objects carry KASAN and SLUB redzones (about 2.2 kB of slab a file,
+ * 222 MiB for 100k, against the 30 MiB asserted) and where 100k files
+ * took more than the 4 x 300 s budget with two other VMs on the host.
  */
 TEST_F_TIMEOUT(iso, slab_under_pressure_stays_off_spm, 300)
 {
