@@ -1414,7 +1414,13 @@ TEST_F_TIMEOUT(iso, compaction_stays_off_spm, 240)
 	TH_LOG("node 1 fragmented: %ld pages mlocked (one a pageblock), %ld freed; after node1/compact %lld MiB free, %lld free 2 MiB blocks, %lld kB in per-cpu lists; SPM nodes: %lld free 2 MiB blocks; %d THPs asked for",
 	       fr.kept, fr.freed, free1_kb >> 10, blocks1, pcp_kb[1], blocks_spm, nthp);
 	ASSERT_LE(256 * 1024, free1_kb);
-	ASSERT_GE(free1_kb / 2048 / 8, blocks1);
+	/*
+	 * At most a quarter of it in whole blocks: memory freed after the
+	 * fill (the previous test's, KASAN's quarantine on the debug kernel:
+	 * 48 blocks of 641 MiB free seen there) can form a few.  nthp counts
+	 * them, so what node 1 cannot serve stays 16 THPs.
+	 */
+	ASSERT_GE(free1_kb / 2048 / 4, blocks1);
 	ASSERT_LE(nthp, blocks_spm);
 
 	len = (size_t)nthp * SZ_2M;
