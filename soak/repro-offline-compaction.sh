@@ -19,7 +19,7 @@ secs=${1:-120}
 spm=${2:-}
 spm-setup-pmem $spm || exit 1
 [ -n "$spm" ] && echo 1 > /sys/devices/system/node/node3/spm/allow_user
-blocks=$(ls -d /sys/devices/system/node/node3/memory* | sed 's/.*memory//')
+blocks=$(ls -d /sys/devices/system/node/node3/memory[0-9]* | sed 's/.*memory//')
 echo "node 3 blocks:" $blocks
 end=$(($(date +%s) + secs))
 (

@@ -322,7 +322,8 @@ static void accel_pages_freed(const struct spm_node_owner *owner, int node,
 }
 
 static void accel_folio_arrived(const struct spm_node_owner *owner, int node,
-				struct folio *folio)
+				struct folio *folio, struct folio *src,
+				enum migrate_reason reason)
 {
 	atomic64_inc(&accel.folios_arrived);
 }

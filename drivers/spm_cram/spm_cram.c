@@ -28,12 +28,13 @@
  * physical_bytes the sum of their recorded sizes: what the device would
  * hold, without allocator overhead.  Sizes and counters are 64-bit.  When a
  * page leaves the node (freed, or migrated away and its old copy freed) its
- * record goes and its size is subtracted.  A hwpoisoned page drops its
- * record too: when it is freed (pages_freed), or, since memory failure
- * keeps a poisoned page out of the buddy allocator without freeing it, at
- * the next rescan; both count poisoned_pages (the SPM owner API has no
- * memory-failure callback).  Pages already on the node when the module is
- * loaded are not tracked.
+ * record goes and its size is subtracted.  A folio that compaction (or an
+ * offline) moves within the node takes its records along: folio_arrived()
+ * says where it came from, and nothing is compressed or counted again.  A
+ * hwpoisoned page drops its record in the memory_failure callback (a
+ * poisoned page is never freed, so pages_freed() does not come), counted
+ * in poisoned_pages; a rescan drops any left.  Pages already on the node
+ * when the module is loaded are not tracked.
  *
  * Budget.  physical_bytes is kept under the high watermark (high_pct of
  * the budget) by refusing demotion: may_demote() answers false (a
@@ -41,8 +42,9 @@
  * usage above the high watermark.  Migration asks for a whole batch of
  * folios before the first one arrives, so each approved folio reserves its
  * worst case (PAGE_SIZE a page) until it arrives and is accounted at its
- * real size.  Reservations are kept per reclaiming task, and a migration
- * that fails gives its reservation back; see "Reservations" below.  Only
+ * real size.  Reservations are kept per reclaiming task, and a demotion
+ * that does not come (demote_aborted()) gives its reservation back; see
+ * "Reservations" below.  Only
  * demotion is budgeted: move_pages() (allow_move=1) does not ask.  When
  * demotion is throttled, usage is above the high watermark (after a rescan
  * or a smaller capacity), or the page allocator reports the node low on
@@ -57,11 +59,13 @@
  * then freed: completed promotions, counted in pages_freed() (a marked
  * page freed for another reason before its promotion would count too).
  * demotions counts pages that arrived (by demotion, or by move_pages()
- * when allow_move=1).  These are zeroed by "reset"; the files named as
+ * when allow_move=1); moved_within_node the pages compaction or an offline
+ * moved inside the node.  These are zeroed by "reset"; the files named as
  * zswap's are not: stored_pages and pool_total_size (bytes) are the pool
  * as it is, and written_back_pages, reject_compress_poor,
  * reject_alloc_fail, pool_limit_hit, compress_deferred_pages,
- * reserve_dropped_bytes and poisoned_pages only grow.
+ * reserve_dropped_bytes, demote_aborted_pages and poisoned_pages only
+ * grow.
  *
  * Without the write fence (fence=0) writes to demoted pages happen in
  * place and the service cannot see them: the recorded sizes go stale.
@@ -163,15 +167,12 @@ static DEFINE_XARRAY_FLAGS(cram_recs, XA_FLAGS_LOCK_IRQ);
 
 /*
  * A reclaiming task's outstanding reservations: @bytes approved by
- * may_demote() and neither arrived nor freed yet.  @moved: a folio
- * arrived for the task since its last reservation, so one of its
- * migrate_pages() batches reached its move phase and ended.
+ * may_demote() that neither arrived nor were aborted yet.
  */
 struct cram_res {
 	struct task_struct *task;	/* referenced; NULL: free slot */
 	u64 bytes;
 	unsigned long last;		/* jiffies of the last event */
-	bool moved;
 };
 
 static struct cram_res cram_res[CRAM_RES_SLOTS];
@@ -207,6 +208,7 @@ static struct {
 	atomic64_t reclaimed;
 	atomic64_t pressure;
 	atomic64_t untracked;
+	atomic64_t moved;		/* pages moved within the node */
 
 	/* zswap-style counters: they only grow. */
 	atomic64_t written_back;
@@ -214,7 +216,8 @@ static struct {
 	atomic64_t reject_alloc_fail;
 	atomic64_t pool_limit_hit;
 	atomic64_t deferred;
-	atomic64_t res_dropped;		/* bytes of reservations that died */
+	atomic64_t res_dropped;		/* bytes of reservations that expired */
+	atomic64_t demote_aborted;	/* pages approved that did not come */
 	atomic64_t poisoned;
 
 	unsigned long flags;
@@ -320,22 +323,15 @@ static long cram_rec_store(unsigned long pfn, unsigned long val)
  * Reservations.
  *
  * may_demote() is called by the reclaiming task right before it allocates
- * the new folio on the node, and that same task later either moves the
- * folio there (folio_arrived()) or frees the new folio again when the
- * migration fails (pages_freed(), an untracked page).  A reservation is
- * kept per task and given back by those two events in the task's own
- * context.  When the allocation itself fails, or the folio is placed on
- * another node, nothing reaches the owner: that reservation is dead, and
- * is released
- *  - at the task's next may_demote() after a folio arrived for it: the
- *    migrate_pages() batch that made the reservation has gone through its
- *    move phase, which moves or frees every new folio it holds, so what
- *    the task still has reserved from before belongs to no folio; or
- *  - by the expiry work, once the task had no event for a second and is
- *    demonstrably not migrating: it exited, left reclaim (no PF_MEMALLOC)
- *    or sleeps interruptibly (kswapd between runs).  A task in the middle
- *    of a migration is running or, at worst, briefly in an uninterruptible
- *    sleep, so this never drops a reservation whose folio is in flight.
+ * the new folio on the node, and the kernel follows every true answer, in
+ * that same task, with exactly one folio_arrived() (MR_DEMOTION, or
+ * MR_DAMON) or one demote_aborted() (no folio on the node, or a migration
+ * that failed).  A reservation is kept per task and given back by those
+ * events in the task's own context.  As a safety net, the expiry work
+ * releases what a task still holds once it had no event for a second and
+ * is demonstrably not migrating: it exited, left reclaim (no PF_MEMALLOC)
+ * or sleeps interruptibly (kswapd between runs).  Such a release counts in
+ * reserve_dropped_bytes, which stays 0 while the pairing holds.
  */
 
 static struct cram_res *cram_res_find(struct task_struct *task)
@@ -350,9 +346,9 @@ static struct cram_res *cram_res_find(struct task_struct *task)
 }
 
 /*
- * Give back up to @bytes of @r's reservation (@dead: the reservation died
- * with its allocation).  Returns the slot's task when the slot emptied:
- * the caller drops that reference outside the lock.
+ * Give back up to @bytes of @r's reservation (@dead: it expired).  Returns
+ * the slot's task when the slot emptied: the caller drops that reference
+ * outside the lock.
  */
 static struct task_struct *cram_res_put(struct cram_res *r, u64 bytes,
 					bool dead)
@@ -369,12 +365,11 @@ static struct task_struct *cram_res_put(struct cram_res *r, u64 bytes,
 		return NULL;
 	task = r->task;
 	r->task = NULL;
-	r->moved = false;
 	return task;
 }
 
-/* Folio sizes arrived (@arrived) or freed untracked in the task's context. */
-static void cram_res_settle(u64 bytes, bool arrived)
+/* @bytes approved earlier arrived or were aborted, in the task's context. */
+static void cram_res_settle(u64 bytes)
 {
 	struct task_struct *put = NULL;
 	unsigned long flags;
@@ -386,10 +381,8 @@ static void cram_res_settle(u64 bytes, bool arrived)
 	r = cram_res_find(current);
 	if (r) {
 		put = cram_res_put(r, bytes, false);
-		if (!put) {
+		if (!put)
 			r->last = jiffies;
-			r->moved |= arrived;
-		}
 	}
 	spin_unlock_irqrestore(&cram_res_lock, flags);
 	/* Our own task: never the last reference. */
@@ -517,12 +510,59 @@ static void cram_defer_drain(void)
  * SPM node callbacks: under rcu_read_lock(), must not sleep.
  */
 
+/*
+ * Compaction (or an offline) moved @src within the node: the records go
+ * with the pages, nothing is compressed or counted again.  A queued page
+ * cannot be here: the work item holds a reference, which fails the
+ * migration.
+ */
+static void cram_move_records(struct folio *folio, struct folio *src)
+{
+	unsigned long pfn = folio_pfn(folio), from = folio_pfn(src);
+	unsigned long i, nr = folio_nr_pages(folio), flags;
+	s64 dphys = 0, dlog = 0;
+
+	xa_lock_irqsave(&cram_recs, flags);
+	for (i = 0; i < nr; i++) {
+		unsigned long val = cram_rec_val(__xa_erase(&cram_recs, from + i));
+		void *old;
+
+		if (!val)
+			continue;
+		old = __xa_store(&cram_recs, pfn + i, xa_mk_value(val),
+				 GFP_ATOMIC | __GFP_NOWARN);
+		if (xa_is_err(old)) {
+			/* Untracked from now on: its size leaves the pool. */
+			dphys -= val & CRAM_SIZE_MASK;
+			dlog -= PAGE_SIZE;
+			atomic64_inc(&cram.reject_alloc_fail);
+			atomic64_inc(&cram.untracked);
+			continue;
+		}
+		/* A stale record at the target (cannot happen): replace it. */
+		if (old) {
+			dphys -= cram_rec_val(old) & CRAM_SIZE_MASK;
+			dlog -= PAGE_SIZE;
+		}
+	}
+	xa_unlock_irqrestore(&cram_recs, flags);
+	atomic64_add(nr, &cram.moved);
+	if (dphys || dlog)
+		cram_account(dphys, dlog);
+}
+
 static void cram_folio_arrived(const struct spm_node_owner *owner, int nid,
-			       struct folio *folio)
+			       struct folio *folio, struct folio *src,
+			       enum migrate_reason reason)
 {
 	unsigned long pfn = folio_pfn(folio), i, nr = folio_nr_pages(folio);
 	s64 dphys = 0, dlog = 0;
 	bool defer = false;
+
+	if (folio_nid(src) == nid) {
+		cram_move_records(folio, src);
+		return;
+	}
 
 	/* Large folios: at PAGE_SIZE a page now, the work item compresses. */
 	if (nr > CRAM_INLINE_PAGES)
@@ -561,20 +601,52 @@ static void cram_folio_arrived(const struct spm_node_owner *owner, int nid,
 
 	atomic64_add(nr, &cram.demotions);
 	cram_account(dphys, dlog);
-	cram_res_settle((u64)nr << PAGE_SHIFT, true);
+	/* Only a demotion was approved (and reserved) by may_demote(). */
+	if (reason == MR_DEMOTION || reason == MR_DAMON)
+		cram_res_settle((u64)nr << PAGE_SHIFT);
+}
+
+/* A demotion may_demote() approved will not come: free its reservation. */
+static void cram_demote_aborted(const struct spm_node_owner *owner, int nid,
+				unsigned long nr_pages)
+{
+	atomic64_add(nr_pages, &cram.demote_aborted);
+	cram_res_settle((u64)nr_pages << PAGE_SHIFT);
+}
+
+/*
+ * A page of the node was poisoned (or soft-offlined: its contents moved
+ * elsewhere).  It is never freed, so its record goes now.
+ */
+static void cram_memory_failure(const struct spm_node_owner *owner, int nid,
+				unsigned long pfn, int flags, int result)
+{
+	unsigned long val, irqflags;
+
+	xa_lock_irqsave(&cram_recs, irqflags);
+	val = cram_rec_val(__xa_erase(&cram_recs, pfn));
+	xa_unlock_irqrestore(&cram_recs, irqflags);
+	if (!val)
+		return;
+	if (val & CRAM_PENDING)
+		atomic64_dec(&cram.pending);
+	atomic64_inc(&cram.poisoned);
+	atomic64_sub(PAGE_SIZE, &cram.logical);
+	atomic64_sub(val & CRAM_SIZE_MASK, &cram.physical);
 }
 
 /*
  * Any context, even hard interrupts: the xarray's IRQ-safe lock only.
- * Every page freed drops its record, a hwpoisoned one included (counted
- * in poisoned_pages; see cram_rescan() for poisoned pages never freed).
+ * Every page freed drops its record.  A freed page without one is not a
+ * failed demotion any more (demote_aborted() says so): compaction gives
+ * back free pages of the node, and moved folios leave their old pages.
  */
 static void cram_pages_freed(const struct spm_node_owner *owner, int nid,
 			     struct page *page, unsigned int order)
 {
 	unsigned long pfn = page_to_pfn(page), nr = 1UL << order;
 	s64 dphys = 0, dlog = 0;
-	long promoted = 0, found = 0, pending = 0, poisoned = 0;
+	long promoted = 0, found = 0, pending = 0;
 	XA_STATE(xas, &cram_recs, pfn);
 	unsigned long flags;
 	void *entry;
@@ -589,19 +661,13 @@ static void cram_pages_freed(const struct spm_node_owner *owner, int nid,
 		dlog += PAGE_SIZE;
 		promoted += !!(val & CRAM_PROMOTING);
 		pending += !!(val & CRAM_PENDING);
-		poisoned += PageHWPoison(pfn_to_page(xas.xa_index));
 	}
 	xas_unlock_irqrestore(&xas, flags);
 
-	/* Untracked pages freed by a reclaiming task: a failed demotion. */
-	if (found < nr)
-		cram_res_settle((u64)(nr - found) << PAGE_SHIFT, false);
 	if (promoted)
 		atomic64_add(promoted, &cram.promotions);
 	if (pending)
 		atomic64_sub(pending, &cram.pending);
-	if (poisoned)
-		atomic64_add(poisoned, &cram.poisoned);
 	if (found) {
 		atomic64_sub(dlog, &cram.logical);
 		atomic64_sub(dphys, &cram.physical);
@@ -612,7 +678,6 @@ static bool cram_may_demote(const struct spm_node_owner *owner, int nid,
 			    unsigned long nr_pages)
 {
 	u64 bytes = (u64)nr_pages << PAGE_SHIFT;
-	struct task_struct *put = NULL;
 	struct cram_res *r;
 	unsigned long flags;
 	bool ok = false;
@@ -620,10 +685,7 @@ static bool cram_may_demote(const struct spm_node_owner *owner, int nid,
 
 	spin_lock_irqsave(&cram_res_lock, flags);
 	r = cram_res_find(current);
-	/* A batch ended since this task's last reservation: see above. */
-	if (r && r->moved)
-		put = cram_res_put(r, r->bytes, true);
-	if (!r || put)
+	if (!r)
 		r = cram_res_find(NULL);
 	/* Reserve the worst case: the folio does not compress at all. */
 	phys = atomic64_read(&cram.physical);
@@ -634,7 +696,6 @@ static bool cram_may_demote(const struct spm_node_owner *owner, int nid,
 			get_task_struct(current);
 			r->task = current;
 			r->bytes = 0;
-			r->moved = false;
 		}
 		r->bytes += bytes;
 		r->last = jiffies;
@@ -642,8 +703,6 @@ static bool cram_may_demote(const struct spm_node_owner *owner, int nid,
 		ok = true;
 	}
 	spin_unlock_irqrestore(&cram_res_lock, flags);
-	if (put)
-		put_task_struct(put);
 
 	if (ok) {
 		if (!delayed_work_pending(&cram.res_work))
@@ -697,6 +756,8 @@ static const struct spm_node_ops cram_ops = {
 	.pages_freed	= cram_pages_freed,
 	.folio_arrived	= cram_folio_arrived,
 	.may_demote	= cram_may_demote,
+	.demote_aborted	= cram_demote_aborted,
+	.memory_failure	= cram_memory_failure,
 	.write_fault	= cram_write_fault,
 	.pressure	= cram_pressure,
 };
@@ -792,9 +853,9 @@ static void cram_rescan(void)
 		if (!page)
 			continue;
 		/*
-		 * Memory failure takes a poisoned page out of use without
-		 * freeing it to the buddy allocator (so pages_freed() never
-		 * hears of it): its record goes here.
+		 * The memory_failure callback drops a poisoned page's
+		 * record; one poisoned while its record was being moved
+		 * (or stored) goes here.
 		 */
 		if (PageHWPoison(page)) {
 			cram_rescan_poisoned(pfn, val, &dphys, &dlog);
@@ -882,6 +943,7 @@ CRAM_COUNTER(reclaim_runs, reclaim_runs);
 CRAM_COUNTER(reclaimed_pages, reclaimed);
 CRAM_COUNTER(pressure_events, pressure);
 CRAM_COUNTER(untracked_pages, untracked);
+CRAM_COUNTER(moved_within_node, moved);
 CRAM_VALUE(high_watermark_bytes, READ_ONCE(cram.high));
 CRAM_VALUE(low_watermark_bytes, READ_ONCE(cram.low));
 CRAM_VALUE(node, cram_nid);
@@ -897,6 +959,7 @@ CRAM_COUNTER(pool_limit_hit, pool_limit_hit);
 CRAM_COUNTER(compress_deferred_pages, deferred);
 CRAM_COUNTER(compress_pending_pages, pending);
 CRAM_COUNTER(reserve_dropped_bytes, res_dropped);
+CRAM_COUNTER(demote_aborted_pages, demote_aborted);
 CRAM_COUNTER(poisoned_pages, poisoned);
 
 /* logical / physical with three decimals ("2.531"); 0.000 when empty. */
@@ -980,6 +1043,7 @@ static ssize_t reset_store(struct kobject *kobj, struct kobj_attribute *attr,
 	atomic64_set(&cram.reclaimed, 0);
 	atomic64_set(&cram.pressure, 0);
 	atomic64_set(&cram.untracked, 0);
+	atomic64_set(&cram.moved, 0);
 	atomic64_set(&cram.peak, atomic64_read(&cram.physical));
 	return count;
 }
@@ -1000,6 +1064,7 @@ static struct attribute *cram_attrs[] = {
 	&cram_reclaimed_pages_attr.attr,
 	&cram_pressure_events_attr.attr,
 	&cram_untracked_pages_attr.attr,
+	&cram_moved_within_node_attr.attr,
 	&cram_budget_bytes_attr.attr,
 	&cram_high_watermark_bytes_attr.attr,
 	&cram_low_watermark_bytes_attr.attr,
@@ -1014,6 +1079,7 @@ static struct attribute *cram_attrs[] = {
 	&cram_compress_deferred_pages_attr.attr,
 	&cram_compress_pending_pages_attr.attr,
 	&cram_reserve_dropped_bytes_attr.attr,
+	&cram_demote_aborted_pages_attr.attr,
 	&cram_poisoned_pages_attr.attr,
 	&cram_rescan_attr.attr,
 	&cram_reset_attr.attr,

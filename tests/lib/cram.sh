@@ -75,16 +75,17 @@ cram_wait_zero() {
 }
 # node3_shrink: offline every memory block of node 3 but the first, so that
 # the node fills up long before a large budget; node3_restore onlines every
-# offline block of node 3 again (both may run in subshells: no state kept)
+# offline block of node 3 again (both may run in subshells: no state kept).
+# memory[0-9]*: nodeN/memory_failure/ (CONFIG_MEMORY_FAILURE) is no block.
 node3_shrink() {
 	local b
-	for b in $(ls -d $N/node3/memory* | sort -V | tail -n +2); do
+	for b in $(ls -d $N/node3/memory[0-9]* | sort -V | tail -n +2); do
 		echo offline > "$b/state" || return 1
 	done
 }
 node3_restore() {
 	local b
-	for b in $N/node3/memory*; do
+	for b in $N/node3/memory[0-9]*; do
 		[ "$(cat "$b/state")" = offline ] || continue
 		echo online_movable > "$b/state" || return 1
 	done

@@ -12,6 +12,14 @@
  *   map_bound(len, nid)     anonymous mapping bound (MPOL_BIND) to nid, no THP
  *   buddy_free_kb(nid, o)   free memory of nid in buddy blocks of order >= o
  *                           (-errno: no /proc/buddyinfo row for nid)
+ *   owner_arrived(r, &same) the owner's folio_arrived calls for migration
+ *                           reason r ("compaction", "syscall", ...) and, in
+ *                           same, those whose source was on the node (-errno:
+ *                           no such line in the debugfs file "arrived")
+ *   owner_last(name, buf)   a debugfs file of the owner as text (last_failure,
+ *                           last_offline): its length, or -errno
+ *   page_pfn(addr)          PFN of the page at addr (/proc/self/pagemap, as
+ *                           root), or -errno
  *
  * Swap-out is measured per node (nr_vmscan_write: pages written out by
  * reclaim, i.e. swapped here) and per memcg (memory.stat events): the
@@ -150,6 +158,56 @@ static inline int run_child(int (*fn)(void *), void *arg)
 	if (waitpid(pid, &status, 0) != pid)
 		return -1;
 	return status;
+}
+
+static inline long long owner_arrived(const char *reason, long long *same)
+{
+	char line[128], name[64];
+	long long calls, from_node;
+	FILE *f = fopen(OWNER_DBG "/arrived", "r");
+
+	if (!f)
+		return spm_miss(-errno, OWNER_DBG "/arrived: %m");
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %lld %lld", name, &calls, &from_node) != 3 ||
+		    strcmp(name, reason))
+			continue;
+		fclose(f);
+		if (same)
+			*same = from_node;
+		return calls;
+	}
+	fclose(f);
+	return spm_miss(-ENOENT, "no reason '%s' in " OWNER_DBG "/arrived", reason);
+}
+
+static inline int owner_last(const char *name, char *buf, size_t size)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), OWNER_DBG "/%s", name);
+	return spm_read_file(path, buf, size);
+}
+
+static inline long long page_pfn(const void *addr)
+{
+	uint64_t e;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	off_t off = (off_t)((uintptr_t)addr / PAGE) * sizeof(e);
+	ssize_t n;
+
+	if (fd < 0)
+		return spm_miss(-errno, "/proc/self/pagemap: %m");
+	n = pread(fd, &e, sizeof(e), off);
+	close(fd);
+	if (n != sizeof(e))
+		return spm_miss(-EIO, "/proc/self/pagemap: short read");
+	if (!(e >> 63))
+		return spm_miss(-ENOENT, "page at %p not present", addr);
+	e &= (1ULL << 55) - 1;
+	if (!e)
+		return spm_miss(-EPERM, "/proc/self/pagemap shows no PFN (not root?)");
+	return (long long)e;
 }
 
 /* A shared anonymous page for results of a child (SysRAM, shmem). */

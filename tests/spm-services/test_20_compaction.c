@@ -7,7 +7,8 @@
  *   left above the high watermark
  *   nodeN/compact with the compaction capability: the high-order free
  *   memory of node 2 grows by at least an eighth of the region, the data
- *   stays intact and on node 2, the owner hears folio_arrived
+ *   stays intact and on node 2, the owner hears folio_arrived, with
+ *   MR_COMPACTION and a source folio on node 2 for every call
  *   without it: EPERM and the buddy lists of node 2 do not change
  */
 #include <sys/mman.h>
@@ -89,7 +90,7 @@ static void fragment_node2(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(compact, compact_file_defragments_node2, 180)
 {
-	long long before, after, arrived, free_kb, holes_kb;
+	long long before, after, arrived, free_kb, holes_kb, comp, comp_same = -1;
 	long counts[SPM_MAXN + 1];
 	int i;
 
@@ -100,6 +101,7 @@ TEST_F_TIMEOUT(compact, compact_file_defragments_node2, 180)
 	holes_kb = (long long)(self->n - self->kept) * (PAGE / 1024);
 	buddy_log("fragmented", SPM_NID);
 	arrived = SPM_GET(owner_get("folio_arrived"));
+	ASSERT_EQ(0, owner_put("arrived", "0"));
 	ASSERT_EQ(0, node_compact(SPM_NID));
 	/*
 	 * The migrated pages' old copies are freed to the per-cpu lists and
@@ -128,6 +130,13 @@ TEST_F_TIMEOUT(compact, compact_file_defragments_node2, 180)
 	/* Two thirds of the region were freed: at least an eighth merges. */
 	EXPECT_LE(before + (long long)(self->len >> 10) / 8, after);
 	EXPECT_LT(0, arrived);
+	/* Every arrival was compaction moving a folio within node 2. */
+	comp = SPM_GET(owner_arrived("compaction", &comp_same));
+	printf("# arrivals for compaction: %lld, from node 2 itself: %lld\n",
+	       comp, comp_same);
+	/* comp was read last: kcompactd may have added to it since. */
+	EXPECT_LE(arrived, comp);
+	EXPECT_EQ(comp, comp_same);
 	EXPECT_EQ(0, verify_kept(self->p, self->n, 21));
 	ASSERT_EQ(self->n, spm_count_pages(self->p, self->len, counts));
 	EXPECT_EQ(self->kept, counts[SPM_NID]);

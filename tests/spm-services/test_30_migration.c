@@ -5,6 +5,7 @@
  *   with the migration capability, move_pages() takes node-2 pages to
  *   node 0 and back (status = node, data intact); the owner hears
  *   pages_freed for the old copies and folio_arrived for the new ones
+ *   (reason MR_SYSCALL, source on node 0)
  *   without it, moving out of node 2 and moving onto it are EPERM and
  *   nothing moves
  *   freeing node-2 memory calls pages_freed
@@ -13,7 +14,11 @@
  *   block's pages went to node 2 or SysRAM and nowhere else, the others
  *   did not move, every checksum matches; the block comes back online.
  *   Where the pages go: the rest of node 2 while it has room (above its
- *   low watermark), then SysRAM.
+ *   low watermark), then SysRAM.  The owner hears memory_offline before
+ *   (prepare) and after (done), with the block's range, and folio_arrived
+ *   (MR_MEMORY_HOTPLUG, source on node 2) for each page that stayed on
+ *   node 2; an owner that refuses (prepare answers -EBUSY) fails the
+ *   offline with EBUSY, hears cancel, and the block stays online.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -103,7 +108,7 @@ static void map_on(struct __test_metadata *_metadata, char **p, int nid,
 
 TEST_F(mig, move_out_and_back_with_migration_cap)
 {
-	long long freed, arrived;
+	long long freed, arrived, syscall_calls, syscall_same = -1;
 	long ret;
 
 	ASSERT_EQ(0, owner_load("caps=user,migration"));
@@ -128,12 +133,16 @@ TEST_F(mig, move_out_and_back_with_migration_cap)
 	arrived = owner_get("folio_arrived") - arrived;
 	printf("# moving out: pages_freed %+lld; moving in: folio_arrived %+lld\n",
 	       freed, arrived);
+	syscall_calls = SPM_GET(owner_arrived("syscall", &syscall_same));
 	EXPECT_EQ(NPAGES, count_status(self, SPM_NID));
 	EXPECT_EQ(NPAGES, spm_pages_on_node(self->p, LEN, SPM_NID));
 	EXPECT_EQ(0, spm_verify(self->p, LEN, 1));
 	/* The old copies of all but what the per-cpu lists still hold. */
 	EXPECT_LE(NPAGES / 2, freed);
 	EXPECT_EQ(NPAGES, arrived);
+	/* move_pages() is MR_SYSCALL, and the folios came from node 0. */
+	EXPECT_EQ(NPAGES, syscall_calls);
+	EXPECT_EQ(0, syscall_same);
 }
 
 /*
@@ -463,6 +472,8 @@ static int candidates(const long *blk, long n, struct cand *c)
 }
 
 struct offline_result {
+	long block;		/* the block offlined */
+	long block_pages;	/* its size in pages */
 	long in_block;		/* pages of the region in the block, before */
 	long to_node2;		/* of those, on node 2 after (move_pages()) */
 	long to_sysram;		/* of those, on a SysRAM node after */
@@ -542,6 +553,8 @@ static void offline_block(struct __test_metadata *_metadata,
 	fflush(stdout);
 
 	self->block = target;
+	res->block = target;
+	res->block_pages = bsize / PAGE;
 	ret = offline_within(target, OFFLINE_SECONDS, &took);
 	ASSERT_EQ(0, ret) {
 		TH_LOG("memory%ld of node 2 (zone %s, %ld pages of the region) did not go offline: %s%s",
@@ -623,6 +636,34 @@ static void offline_block(struct __test_metadata *_metadata,
 	free(blk);
 }
 
+/*
+ * The owner's memory_offline calls and hotplug arrivals for res.  The range
+ * is the whole block: node 2's memory is boot memory, without
+ * memmap_on_memory.  Other folios of the block (none is expected) would
+ * arrive too: at least the region's pages that stayed on node 2.
+ */
+static void expect_offline_callbacks(struct __test_metadata *_metadata,
+				     const struct offline_result *res)
+{
+	long long same = -1, calls, pfn, nr;
+	char buf[96], phase[16];
+
+	EXPECT_EQ(1, SPM_GET(owner_get("offline_prepare")));
+	EXPECT_EQ(1, SPM_GET(owner_get("offline_done")));
+	EXPECT_EQ(0, SPM_GET(owner_get("offline_cancel")));
+	ASSERT_LT(0, owner_last("last_offline", buf, sizeof(buf)));
+	printf("# last_offline: %s\n", buf);
+	ASSERT_EQ(3, sscanf(buf, "%15s %llx %lld", phase, &pfn, &nr));
+	EXPECT_STREQ("done", phase);
+	EXPECT_EQ(res->block * res->block_pages, pfn);
+	EXPECT_EQ(res->block_pages, nr);
+	calls = SPM_GET(owner_arrived("memory_hotplug", &same));
+	printf("# arrivals for memory hotplug: %lld, from node 2 itself %lld\n",
+	       calls, same);
+	EXPECT_LE(res->to_node2, calls);
+	EXPECT_EQ(calls, same);
+}
+
 /* Node 2 has room: every page of the block stays on node 2. */
 TEST_F_TIMEOUT(mig, offline_a_node2_block_moves_data_within_node2, 180)
 {
@@ -632,6 +673,7 @@ TEST_F_TIMEOUT(mig, offline_a_node2_block_moves_data_within_node2, 180)
 	offline_block(_metadata, self, 64UL << 20, &res);
 	EXPECT_EQ(res.in_block, res.to_node2);
 	EXPECT_EQ(0, res.to_sysram);
+	expect_offline_callbacks(_metadata, &res);
 }
 
 /*
@@ -653,6 +695,55 @@ TEST_F_TIMEOUT(mig, offline_a_full_node2_block_spills_to_sysram, 300)
 	/* No more than node 2 had free when the offline began. */
 	EXPECT_GE(res.free_kb / (long long)(PAGE / 1024), res.to_node2);
 	EXPECT_EQ(res.in_block, res.to_node2 + res.to_sysram);
+	expect_offline_callbacks(_metadata, &res);
+}
+
+/*
+ * An owner that refuses an offline at prepare time: the offline fails with
+ * its errno (EBUSY), the owner hears cancel, the block stays online and
+ * node 2 keeps its memory.  A positive answer is no errno: the kernel
+ * refuses with EBUSY too.
+ */
+TEST_F_TIMEOUT(mig, owner_refuses_offline, 120)
+{
+	long long total = SPM_GET(spm_node_meminfo(SPM_NID, "MemTotal"));
+	char zone[64], path[128], state[32], buf[96];
+	double took;
+	long b;
+	int ret;
+
+	ASSERT_EQ(0, owner_load("caps=user,migration offline_answer=-16"));
+	for (b = 0; b < 4096; b++)
+		if (block_node(b) == SPM_NID && !block_unfit(b, zone, sizeof(zone)))
+			break;
+	ASSERT_GT(4096, b) {
+		TH_LOG("no online block of node 2 that could go offline");
+	}
+	self->block = b;
+	ret = offline_within(b, 60, &took);
+	printf("# memory%ld (zone %s): offline with the owner refusing: %s\n",
+	       b, zone, strerror(-ret));
+	EXPECT_EQ(-EBUSY, ret);
+	snprintf(path, sizeof(path), MEMSYS "/memory%ld/state", b);
+	ASSERT_LT(0, spm_read_file(path, state, sizeof(state)));
+	EXPECT_STREQ("online", state);
+	EXPECT_EQ(total, spm_node_meminfo(SPM_NID, "MemTotal"));
+	EXPECT_EQ(1, SPM_GET(owner_get("offline_prepare")));
+	EXPECT_EQ(1, SPM_GET(owner_get("offline_cancel")));
+	EXPECT_EQ(0, SPM_GET(owner_get("offline_done")));
+	ASSERT_LT(0, owner_last("last_offline", buf, sizeof(buf)));
+	EXPECT_EQ(0, strncmp(buf, "cancel ", 7)) {
+		TH_LOG("last_offline: %s", buf);
+	}
+
+	/* Not an errno: refused with EBUSY as well. */
+	ASSERT_EQ(0, owner_param("offline_answer", "5"));
+	ret = offline_within(b, 60, &took);
+	EXPECT_EQ(-EBUSY, ret);
+	ASSERT_LT(0, spm_read_file(path, state, sizeof(state)));
+	EXPECT_STREQ("online", state);
+	EXPECT_EQ(2, SPM_GET(owner_get("offline_cancel")));
+	self->block = -1;
 }
 
 TEST_HARNESS_MAIN
