@@ -112,9 +112,13 @@ vm: initramfs
 TEST_KERNELS := $(sort patched $(shell sed -n 's/^KERNEL=["'"'"']\{0,1\}\([a-z]*\).*/\1/p' \
 	$(wildcard tests/*/boot.conf) /dev/null))
 
-demo: deps kernel-patched
-	@$(MAKE) --no-print-directory initramfs KERNEL=patched
-	tools/spm-vm --kernel patched --add demo --timeout 600 --exec 'bash /add/demo/demo.sh'
+# demo/run: the stock (baseline) kernel with the same machine and memory
+# pressure, then the patched kernel's whole demo, then both side by side
+# (build/demo/: guest output, per-node snapshots, nodes.svg/png).
+demo: deps kernel-patched kernel-baseline
+	@for k in baseline patched; do \
+		$(MAKE) --no-print-directory initramfs KERNEL=$$k || exit 1; done
+	demo/run
 
 checkpatch: tree-ready
 	@scripts/checkpatch.sh

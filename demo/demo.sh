@@ -1,6 +1,7 @@
 #!/bin/bash
-# The project demo, run inside the VM by "make demo"
-# (tools/spm-vm --add demo --exec 'bash /add/demo/demo.sh').
+# The project demo, run inside the VM by "make demo" (demo/run: once on the
+# stock kernel with --stock, once on the patched kernel; by hand:
+# tools/spm-vm --add demo --exec 'bash /add/demo/demo.sh').
 #
 # Walks through the emulated machine: the NUMA topology, per-node memory,
 # the SPM node lists, and node 3 coming online through the real dax path.
@@ -9,9 +10,37 @@
 # untouched; numactl --membind=2 refused (EPERM) until allow_user=1;
 # --interleave=all kept on SysRAM; cpuset.mems.sysram. Each step checks
 # what it shows and the demo exits non-zero ("DEMO FAILED") when it is wrong.
+#
+#   bash demo.sh [--stock] [--record FILE]
+#
+#   --stock        stock mode, for a kernel without the series (demo/run boots
+#                  build/out/baseline with it; the default when
+#                  /sys/devices/system/node/has_spm_memory is missing): the same
+#                  machine walk-through (node 3 onlined through dax/kmem, as
+#                  ordinary memory there) and the same pressure, shown and not
+#                  checked; nothing after it
+#   --record FILE  also write the per-node meminfo before and under the
+#                  pressure to FILE, one line a node:
+#                    NODES <before|after> mode=<spm|stock> node=N kind=<SysRAM|SPM>
+#                          MemTotal=kB MemFree=kB AnonPages=kB FilePages=kB PcpFree=kB
+#                  (PcpFree: free pages on the node's per-cpu lists, which
+#                  MemFree leaves out)
+#                  then "NODES workload file_mb=N hog_mb=N" and "NODES done"
+#                  (demo/run passes /dev/ttyS1, its second serial port)
 set -euo pipefail
 
 NODE=/sys/devices/system/node
+
+MODE=spm
+[ -e "$NODE/has_spm_memory" ] || MODE=stock
+REC=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--stock) MODE=stock; shift ;;
+	--record) REC=${2:?--record needs a file}; shift 2 ;;
+	*) echo "usage: demo.sh [--stock] [--record FILE]" >&2; exit 2 ;;
+	esac
+done
 
 step() { printf '\n=== %s\n' "$*"; }
 say() { printf '    %s\n' "$@"; }
@@ -45,8 +74,14 @@ dmesg -n 5
 
 step "The emulated machine ($(uname -r), $(nproc) CPUs)"
 say "kernel command line: $(cat /proc/cmdline)"
-say "node 0, 1: CPU + 1 GiB each; node 2: 512 MiB, no CPU (spm_nodes=2);" \
-    "node 3: 512 MiB legacy pmem carved out with memmap=, no CPU, no memory yet"
+if [ "$MODE" = stock ]; then
+	say "STOCK MODE: a kernel without SPM nodes; only the machine and the memory pressure, for comparison" \
+	    "node 0, 1: CPU + 1 GiB each; node 2: 512 MiB, no CPU (ordinary memory on this kernel);" \
+	    "node 3: 512 MiB legacy pmem carved out with memmap=, no CPU, no memory yet"
+else
+	say "node 0, 1: CPU + 1 GiB each; node 2: 512 MiB, no CPU (spm_nodes=2);" \
+	    "node 3: 512 MiB legacy pmem carved out with memmap=, no CPU, no memory yet"
+fi
 show numactl --hardware
 
 step "Node lists in $NODE"
@@ -80,6 +115,7 @@ show numastat -n
 # a wrong picture must not pass, so a surprise ends it with "DEMO FAILED".
 
 SPM_LIST=2-3		# node 2 from spm_nodes=2, node 3 through dax/kmem above
+[ "$MODE" = stock ] && SPM_LIST=	# stock: every node is ordinary memory
 WORK=/run/spm-demo	# a tmpfs of our own for the page-cache file
 CG=/sys/fs/cgroup/spm-demo
 BG=
@@ -146,6 +182,37 @@ table() {
 }
 # delta A B NODE KEY (kB)
 delta() { echo $(( SNAP[$2.$3.$4] - SNAP[$1.$3.$4] )); }
+# record PHASE: with --record, every node's meminfo as "NODES PHASE ..."
+# lines (see the header). Call it right after snap, which folds the per-cpu
+# vmstat counters. One awk reads /proc/zoneinfo (the per-cpu free lists)
+# and every nodeN/meminfo, so the two are read within microseconds of each
+# other: the script's own forks move pages on and off those lists.
+record() {
+	[ -n "$REC" ] || return 0
+	local n kinds='' files=()
+	for n in $(nodes); do
+		kinds="$kinds $n=$(role "$n")"
+		files+=("$NODE/node$n/meminfo")
+	done
+	awk -v ph="$1" -v mode="$MODE" -v kinds="$kinds" '
+		FILENAME == "/proc/zoneinfo" {
+			if ($1 == "Node") { sub(",", "", $2); zn = $2 }
+			else if ($1 == "count:") pcp[zn] += $2 * 4
+			next
+		}
+		FNR == 1 { n = $2; nn[++cnt] = n }
+		$3 == "MemTotal:" { t[n] = $4 } $3 == "MemFree:" { f[n] = $4 }
+		$3 == "AnonPages:" { a[n] = $4 } $3 == "FilePages:" { p[n] = $4 }
+		END {
+			split(kinds, kv, " ")
+			for (i in kv) { split(kv[i], x, "="); kind[x[1]] = x[2] }
+			for (i = 1; i <= cnt; i++) {
+				n = nn[i]
+				printf "NODES %s mode=%s node=%s kind=%s MemTotal=%d MemFree=%d AnonPages=%d FilePages=%d PcpFree=%d\n",
+					ph, mode, n, kind[n], t[n], f[n], a[n], p[n], pcp[n] + 0
+			}
+		}' /proc/zoneinfo "${files[@]}" >> "$REC"
+}
 
 # run 'CMD': show a shell command line, then run it
 run() { printf '$ %s\n' "$1"; eval "$1" 2>&1 | sed 's/^/    /'; }
@@ -176,6 +243,7 @@ hold() {
 release() { printf '$ kill %s\n' "$BG"; kill -9 "$BG"; wait "$BG" 2> /dev/null || true; BG=; }
 
 # ------------------------------------------------------------------------------
+if [ "$MODE" = spm ]; then
 step "Which nodes are SPM"
 say "has_spm_memory lists the nodes that no default allocation may use; each has an owner and an allow_user switch."
 got=$(nodelist has_spm_memory)
@@ -188,31 +256,64 @@ for n in $(nodes); do
 	fi
 done
 ok "has_spm_memory = $got: node 2 (boot, spm_nodes=2) and node 3 (ndctl -> daxctl -> dax/kmem with spm_node=1)"
+fi
 
 # ------------------------------------------------------------------------------
 step "General-purpose pressure: 1.2 GB of page cache plus an anonymous hog"
-say "Default allocations fill nodes 0 and 1 and never fall back to an SPM node, however full SysRAM gets."
+if [ "$MODE" = stock ]; then
+	say "Stock kernel: nodes 2 and 3 are ordinary memory nodes without CPUs. Shown, not checked: where does the workload go?"
+else
+	say "Default allocations fill nodes 0 and 1 and never fall back to an SPM node, however full SysRAM gets."
+fi
 sync; echo 3 > /proc/sys/vm/drop_caches
 snap before
+record before
 say "" "Per node, before (MemUsed leaves out free pages parked on per-cpu lists):"
 table before
-sysfree=$(( ($(mi 0 MemFree) + $(mi 1 MemFree)) / 1024 ))
+# free on nodes 0-1, with the free pages parked on per-cpu lists
+sysfree=$(( ($(mi 0 MemFree) + $(pcp 0) + $(mi 1 MemFree) + $(pcp 1)) / 1024 ))
 file_mb=1200
 [ "$sysfree" -gt $((file_mb + 400)) ] || fail "only $sysfree MB free on SysRAM"
 say "SysRAM free: $sysfree MB. Both writers run on CPU 1: once node 1 is full, a stock kernel's next stop is node 2."
 mkdir -p "$WORK"
 run "mount -t tmpfs -o size=$((file_mb + 64))m tmpfs $WORK"
 run "numactl --physcpubind=1 dd if=/dev/zero of=$WORK/big bs=1M count=$file_mb"
-# The hog takes what is left but 300 MB (tmpfs pages cannot be reclaimed
-# without swap: keep well clear of the OOM killer).
-left=$(( ($(mi 0 MemFree) + $(mi 1 MemFree)) / 1024 ))
-hog=$(( left - 300 )); [ "$hog" -gt 400 ] && hog=400
+# The hog: what nodes 0-1 had free before the file, less the file and
+# 300 MB (tmpfs pages cannot be reclaimed without swap: keep well clear of
+# the OOM killer), at most 400 MB, and never more than what is free after
+# the file less 300 MB; rounded down to 32 MB. Counted from before the
+# file, it has the same size on a stock kernel, where part of the file may
+# go to nodes 2-3 (demo/run compares the two).
+left=$(( ($(mi 0 MemFree) + $(pcp 0) + $(mi 1 MemFree) + $(pcp 1)) / 1024 ))
+hog=$(( sysfree - file_mb - 300 ))
+[ "$hog" -gt $((left - 300)) ] && hog=$((left - 300))
+[ "$hog" -gt 400 ] && hog=400
+hog=$(( hog / 32 * 32 ))
 [ "$hog" -ge 64 ] || fail "only $left MB of SysRAM left after the file"
-say "SysRAM free after the file: $left MB; the hog takes all but 300 MB of it (no swap: stay clear of OOM)."
+say "SysRAM free after the file: $left MB. The hog: $hog MB (SysRAM free before the file less the file and 300 MB, at most 400 MB," \
+    "in 32 MB steps: no swap, stay clear of OOM; the same size on a stock kernel, where part of the file may go to nodes 2-3)."
 hold "$hog" "numactl --physcpubind=1 memhog -r1000000 ${hog}M"
 snap during
+record after
+[ -z "$REC" ] || printf 'NODES workload file_mb=%d hog_mb=%d\nNODES done\n' "$file_mb" "$hog" >> "$REC"
 say "" "Per node, under pressure (change since before the file):"
 table during before
+if [ "$MODE" = stock ]; then
+	f23=0 a23=0 u23=0
+	for n in $(nodes); do
+		[ "$n" -ge 2 ] || continue
+		f23=$(( f23 + $(delta before during "$n" FilePages) ))
+		a23=$(( a23 + $(delta before during "$n" AnonPages) ))
+		u23=$(( u23 + $(delta before during "$n" MemUsed) ))
+	done
+	say "" "Stock: nodes 2-3 took $((u23 / 1024)) MB of the workload (page cache $((f23 / 1024)) MB, anonymous $((a23 / 1024)) MB)" \
+	    "of the ${file_mb} MB file and the ${hog} MB hog."
+	release
+	run "rm $WORK/big; umount $WORK"
+	step "Done (stock mode)"
+	say "The patched kernel runs the same machine and pressure with nodes 2 and 3 as SPM nodes (demo/run: side by side)."
+	exit 0
+fi
 bad=
 for n in $(nodes); do
 	in_list "$n" "$SPM_LIST" || continue
@@ -229,8 +330,8 @@ a01=$(( $(delta before during 0 AnonPages) + $(delta before during 1 AnonPages) 
 [ "$f01" -ge $((file_mb * 1024 * 95 / 100)) ] || fail "the file is not on SysRAM (FilePages +$((f01 / 1024)) MB on nodes 0-1)"
 [ "$a01" -ge $((hog * 1024 * 90 / 100)) ] || fail "the hog is not on SysRAM (AnonPages +$((a01 / 1024)) MB on nodes 0-1)"
 ok "nodes 0-1: +$((f01 / 1024)) MB page cache, +$((a01 / 1024)) MB anonymous; nodes 2-3: FilePages/AnonPages/Slab +0 kB"
-say "For comparison, the design brief measured stock 6.12 with nodes 2 and 3 as plain CPU-less nodes:" \
-    "a 1.5 GB tmpfs file put 480 MB of page cache on node 2, and a 600 MB anonymous hog put 382 MB on node 3."
+say "For comparison, make demo (demo/run) runs this same pressure on the stock kernel first, with nodes 2 and 3" \
+    "as plain CPU-less nodes, and prints both runs side by side at the end."
 release
 run "rm $WORK/big; umount $WORK"
 

@@ -616,7 +616,10 @@ static void cram_demote_aborted(const struct spm_node_owner *owner, int nid,
 
 /*
  * A page of the node was poisoned (or soft-offlined: its contents moved
- * elsewhere).  It is never freed, so its record goes now.
+ * elsewhere).  It is never freed, so its record goes now.  A page marked
+ * CRAM_PROMOTING is not counted as a promotion: its copy to SysRAM either
+ * failed on the poisoned data or, after a soft offline, starts again from
+ * the page the contents moved to when the write is retried.
  */
 static void cram_memory_failure(const struct spm_node_owner *owner, int nid,
 				unsigned long pfn, int flags, int result)
