@@ -643,15 +643,21 @@ static const struct file_operations arrived_fops = {
 	.llseek = default_llseek,
 };
 
-static ssize_t last_failure_read(struct file *file, char __user *ubuf,
-				 size_t count, loff_t *ppos)
+/* last_failure and last_offline: the newest event of each kind, or "none". */
+static ssize_t last_event_read(struct file *file, char __user *ubuf,
+			       size_t count, loff_t *ppos)
 {
+	bool offline = file->private_data == &offline_seen;
 	unsigned long irqflags;
 	char buf[64];
 	int n;
 
 	spin_lock_irqsave(&sto_event_lock, irqflags);
-	if (failure_seen)
+	if (offline && offline_seen)
+		n = scnprintf(buf, sizeof(buf), "%s %#lx %lu\n",
+			      phase_names[offline_phase], offline_pfn,
+			      offline_nr);
+	else if (!offline && failure_seen)
 		n = scnprintf(buf, sizeof(buf), "%#lx %#x %d\n", failure_pfn,
 			      failure_flags, failure_result);
 	else
@@ -660,33 +666,10 @@ static ssize_t last_failure_read(struct file *file, char __user *ubuf,
 	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
 }
 
-static const struct file_operations last_failure_fops = {
+static const struct file_operations last_event_fops = {
 	.owner = THIS_MODULE,
-	.read = last_failure_read,
-	.llseek = default_llseek,
-};
-
-static ssize_t last_offline_read(struct file *file, char __user *ubuf,
-				 size_t count, loff_t *ppos)
-{
-	unsigned long irqflags;
-	char buf[64];
-	int n;
-
-	spin_lock_irqsave(&sto_event_lock, irqflags);
-	if (offline_seen)
-		n = scnprintf(buf, sizeof(buf), "%s %#lx %lu\n",
-			      phase_names[offline_phase], offline_pfn,
-			      offline_nr);
-	else
-		n = scnprintf(buf, sizeof(buf), "none\n");
-	spin_unlock_irqrestore(&sto_event_lock, irqflags);
-	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
-}
-
-static const struct file_operations last_offline_fops = {
-	.owner = THIS_MODULE,
-	.read = last_offline_read,
+	.open = simple_open,
+	.read = last_event_read,
 	.llseek = default_llseek,
 };
 
@@ -865,10 +848,10 @@ static void sto_debugfs_init(void)
 	debugfs_create_file("pin", 0600, sto_dir, &nr_pinned, &pin_fops);
 	debugfs_create_file("unpin", 0200, sto_dir, NULL, &unpin_fops);
 	debugfs_create_file("arrived", 0600, sto_dir, NULL, &arrived_fops);
-	debugfs_create_file("last_failure", 0400, sto_dir, NULL,
-			    &last_failure_fops);
-	debugfs_create_file("last_offline", 0400, sto_dir, NULL,
-			    &last_offline_fops);
+	debugfs_create_file("last_failure", 0400, sto_dir, &failure_seen,
+			    &last_event_fops);
+	debugfs_create_file("last_offline", 0400, sto_dir, &offline_seen,
+			    &last_event_fops);
 	debugfs_create_file("frag", 0600, sto_dir, NULL, &frag_fops);
 	debugfs_create_file("alloc_order", 0600, sto_dir, &last_alloc_order,
 			    &alloc_order_fops);
