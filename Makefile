@@ -143,7 +143,17 @@ config-compare: deps kernel-patched
 # TEST_JOBS: suites' VMs booted at once (tests/run -j). Two keep both host
 # cores busy: most test programs keep one vCPU of their VM busy.
 TEST_JOBS ?= 2
+# The test kernel's configuration against Debian's (scripts/config-compare.sh)
+# is checked too when Debian's linux-config-6.12 of the pinned version is
+# installed: the summary line, or every difference and a failure while one
+# is unexplained.
+DEBIAN_CONFIG := /usr/src/linux-config-6.12/config.amd64_none_amd64.xz
 test: deps $(addprefix kernel-,$(TEST_KERNELS)) checkpatch
+	@v() { dpkg-query -W -f='$${Version}' $$1 2>/dev/null; }; \
+	if [ -e $(DEBIAN_CONFIG) ] && [ "$$(v linux-config-6.12)" = "$$(v linux-source-6.12)" ]; then \
+		out=$$(scripts/config-compare.sh 2>&1) || { echo "$$out"; exit 1; }; \
+		echo "$$out" | tail -1; \
+	else echo "config-compare: skipped: no linux-config-6.12 of the pinned version"; fi
 	@for k in $(TEST_KERNELS); do \
 		$(MAKE) --no-print-directory initramfs KERNEL=$$k || exit 1; done
 	tests/run --no-build -j $(TEST_JOBS) $(T)

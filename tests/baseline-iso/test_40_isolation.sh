@@ -37,6 +37,10 @@ expect_fail=(
 	'ksm_never_merges_spm_pages|b_shared|b_excl|ksmd merges the pages on node 2 with their SysRAM copies'
 	'numa_balancing_stays_off_spm|r\.b_on_spm_min|r\.b_on_node1_max|self->spm, K_ANON\)|NUMA balancing migrates the pages on node 2 to the faulting CPU node'
 	'compaction_stays_off_spm|spm_count_in\(counts, self->spm\)|self->spm, K_ANONHUGE\)|THP faults that compaction cannot serve on node 1 fall back to node 2'
+	'io_uring_rings_and_buffers_under_pressure_stay_off_spm|ring_on_spm|buf_on_spm|self->spm, K_(USED|ANON|SLAB)\)|io_uring SQ/CQ rings, SQE arrays and the pages of registered buffers fall back to node 2'
+	'bpf_maps_under_pressure_stay_off_spm|array_on_spm|arena_on_spm|self->spm, K_USED\)|the mmapable BPF array (vmalloc) and the pages arena faults allocate fall back to node 2'
+	'secretmem_under_pressure_stays_off_spm|secret_on_spm|self->spm, K_(FILE|USED)\)|memfd_secret pages fall back to node 2'
+	'hugetlb_pool_and_surplus_stay_off_spm|pool_on_spm|huge_on_spm|surplus_on_spm|self->spm, K_USED\)|the global hugetlb pool goes round-robin over node 2, and surplus huge pages faulted from CPU 1 fall back to node 2'
 )
 # name|why it passes on stock too
 expect_pass=(

@@ -31,6 +31,11 @@
  * whose pages sit on an SPM node the task may no longer use, NUMA
  * balancing of pages on such a node, KSM merging with pages there.
  *
+ * Memory that user space has the kernel allocate through the interfaces a
+ * distribution kernel builds in: io_uring rings and registered buffers,
+ * BPF array and arena maps, memfd_secret, the hugetlb pool and its
+ * surplus pages (each sized past what squeeze_node1() leaves on node 1).
+ *
  * Explicit placements (task bind, KSM, THP collapse, NUMA balancing) use
  * the lowest SPM node, or SPM_NODE when defined (the spm-dax suite builds
  * this file again with node 3, and then checks nodes 2 and 3 for
@@ -46,11 +51,15 @@
  * and tests/spm-dax (SPM_NODE 3) build the same code, and the Makefile's
  * dependency on the headers in tests/lib rebuilds both when it changes.
  */
+#include <linux/bpf.h>
+#include <linux/io_uring.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include "kselftest_harness.h"
 #include "spm_place.h"
 
@@ -1451,6 +1460,510 @@ TEST_F_TIMEOUT(iso, compaction_stays_off_spm, 240)
 	EXPECT_EQ(0, spm_verify(p, len, 800));
 	munmap(p, len);
 	munmap(fr.base, fr.len);
+}
+
+/* ------------------------------- io_uring, BPF maps, secretmem, hugetlb */
+
+#ifndef __NR_io_uring_setup
+#define __NR_io_uring_setup 425
+#endif
+#ifndef __NR_io_uring_register
+#define __NR_io_uring_register 427
+#endif
+#ifndef __NR_bpf
+#define __NR_bpf 321
+#endif
+#ifndef __NR_memfd_secret
+#define __NR_memfd_secret 447
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+#define SPM_BPF_MAP_TYPE_ARENA 33	/* 6.9; not in older uapi headers */
+
+/*
+ * The size of the workloads below, taken after squeeze_node1(): a default
+ * allocation from CPU 1 is served from node 1 as long as node 1 has pages
+ * above its low watermark (plus a watermark boost, which the squeeze
+ * leaves room for and kswapd may have reset since), and only the rest
+ * reaches the next node of the fallback order. So: all that node 1 has
+ * free now, its per-cpu lists included, and 32 MiB more, in 2 MiB units.
+ * On a kernel without the series, at least 32 MiB of each workload would
+ * go to the SPM node.
+ */
+static size_t past_node1(struct __test_metadata *_metadata)
+{
+	long long pcp[SPM_MAXN], kb;
+
+	ASSERT_NE(0, spm_pcp_kb(pcp) & 2);
+	kb = SPM_GET(spm_node_meminfo(1, "MemFree")) + pcp[1] + 32 * 1024;
+	return (((size_t)kb << 10) + SZ_2M - 1) & ~(SZ_2M - 1);
+}
+
+/* spm_count_pages() of a mapping whose length need not be page aligned. */
+static long count_mapped_pages(void *p, size_t len, long *counts)
+{
+	return spm_count_pages(p, (len + 4095) & ~4095UL, counts);
+}
+
+static void counts_add(long *sum, const long *counts)
+{
+	int i;
+
+	for (i = 0; i <= SPM_MAXN; i++)
+		sum[i] += counts[i];
+}
+
+#define URING_MAX_RINGS 128
+#define URING_ENTRIES 32768	/* IORING_MAX_ENTRIES; the CQ gets twice that */
+#define URING_BUF_LEN (16UL << 20)
+#define URING_BUF_IOVS 16
+
+struct uring {
+	int fd;
+	struct io_uring_params p;
+	void *ring, *sqes;
+	size_t ring_len, sqes_len;
+};
+
+/*
+ * io_uring_setup() of a ring of @entries and mmap of its memory: the
+ * SQ/CQ rings (one mapping, IORING_FEAT_SINGLE_MMAP) and the SQE array,
+ * which the kernel allocates at setup (io_pages_map(): one compound page
+ * each, else single pages), about 4 MiB a ring of 32768 entries.
+ * 0 or -errno.
+ */
+static int uring_setup(struct uring *r, unsigned int entries)
+{
+	size_t sq_len, cq_len;
+
+	memset(r, 0, sizeof(*r));
+	r->ring = r->sqes = MAP_FAILED;
+	r->fd = syscall(__NR_io_uring_setup, entries, &r->p);
+	if (r->fd < 0)
+		return -errno;
+	if (!(r->p.features & IORING_FEAT_SINGLE_MMAP))
+		return -EOPNOTSUPP;
+	sq_len = r->p.sq_off.array + r->p.sq_entries * sizeof(__u32);
+	cq_len = r->p.cq_off.cqes + r->p.cq_entries * sizeof(struct io_uring_cqe);
+	r->ring_len = sq_len > cq_len ? sq_len : cq_len;
+	r->sqes_len = r->p.sq_entries * sizeof(struct io_uring_sqe);
+	r->ring = mmap(NULL, r->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       r->fd, IORING_OFF_SQ_RING);
+	if (r->ring == MAP_FAILED)
+		return -errno;
+	r->sqes = mmap(NULL, r->sqes_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       r->fd, IORING_OFF_SQES);
+	if (r->sqes == MAP_FAILED)
+		return -errno;
+	return 0;
+}
+
+static void uring_release(struct uring *r)
+{
+	if (r->sqes != MAP_FAILED)
+		munmap(r->sqes, r->sqes_len);
+	if (r->ring != MAP_FAILED)
+		munmap(r->ring, r->ring_len);
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+	r->ring = r->sqes = MAP_FAILED;
+}
+
+/*
+ * io_uring from CPU 1 with node 1 full (raw syscalls, no liburing): rings
+ * of the maximum size until their mapped memory alone is past_node1(),
+ * whose SQ/CQ rings and SQE arrays are kernel pages (MemUsed only;
+ * checked page by page through their mappings), then
+ * IORING_REGISTER_BUFFERS of URING_BUF_LEN of the test's own anonymous
+ * memory on every ring (the pages, faulted in from CPU 1 and pinned; the
+ * bvec arrays, kvmalloc). All on SysRAM.
+ */
+TEST_F_TIMEOUT(iso, io_uring_rings_and_buffers_under_pressure_stay_off_spm, 180)
+{
+	struct uring *rings = calloc(URING_MAX_RINGS, sizeof(*rings));
+	struct iovec iov[URING_BUF_IOVS];
+	long counts[SPM_MAXN + 1], rcounts[SPM_MAXN + 1] = { 0 };
+	long ring_pages = 0, ring_on_spm, buf_on_spm, n;
+	size_t buf_len = URING_BUF_LEN, want, mapped = 0;
+	int i, nrings = 0, ret;
+	char *buf;
+
+	ASSERT_NE(NULL, rings);
+	for (i = 0; i < URING_MAX_RINGS; i++) {
+		rings[i].fd = -1;
+		rings[i].ring = rings[i].sqes = MAP_FAILED;
+	}
+	buf = mmap(NULL, buf_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	for (i = 0; i < URING_BUF_IOVS; i++) {
+		iov[i].iov_base = buf + i * (buf_len / URING_BUF_IOVS);
+		iov[i].iov_len = buf_len / URING_BUF_IOVS;
+	}
+	squeeze_node1(_metadata);
+	want = past_node1(_metadata);
+
+	spm_snap(&self->a);
+	while (mapped < want) {
+		ASSERT_GT(URING_MAX_RINGS, nrings) {
+			TH_LOG("%d rings map %zu MiB only", nrings, mapped >> 20);
+		}
+		ret = uring_setup(&rings[nrings], URING_ENTRIES);
+		ASSERT_EQ(0, ret) {
+			TH_LOG("ring %d: io_uring_setup(%d) and mmap: %s", nrings, URING_ENTRIES,
+			       strerror(-ret));
+		}
+		mapped += rings[nrings].ring_len + rings[nrings].sqes_len;
+		nrings++;
+	}
+	spm_fill(buf, buf_len, 900);
+	for (i = 0; i < nrings; i++) {
+		ret = syscall(__NR_io_uring_register, rings[i].fd, IORING_REGISTER_BUFFERS,
+			      iov, URING_BUF_IOVS);
+		ASSERT_EQ(0, ret) {
+			TH_LOG("ring %d: IORING_REGISTER_BUFFERS of %lu MiB: %s", i,
+			       buf_len >> 20, strerror(errno));
+		}
+	}
+	spm_snap(&self->b);
+	spm_snap_log("SysRAM", &self->a, &self->b, self->sysram);
+
+	for (i = 0; i < nrings; i++) {
+		n = count_mapped_pages(rings[i].ring, rings[i].ring_len, counts);
+		ASSERT_LT(0, n);
+		counts_add(rcounts, counts);
+		ring_pages += n;
+		n = count_mapped_pages(rings[i].sqes, rings[i].sqes_len, counts);
+		ASSERT_LT(0, n);
+		counts_add(rcounts, counts);
+		ring_pages += n;
+	}
+	TH_LOG("%d rings of %u SQ / %u CQ entries: %ld pages mapped (%zu MiB wanted)", nrings,
+	       rings[0].p.sq_entries, rings[0].p.cq_entries, ring_pages, want >> 20);
+	spm_counts_log("io_uring SQ/CQ rings and SQE arrays", rcounts);
+	ring_on_spm = spm_count_in(rcounts, self->spm);
+	EXPECT_EQ(0, ring_on_spm);
+	EXPECT_EQ(ring_pages, spm_count_in(rcounts, self->sysram));
+	ASSERT_EQ((long)(buf_len / 4096), spm_count_pages(buf, buf_len, counts));
+	spm_counts_log("registered buffers", counts);
+	buf_on_spm = spm_count_in(counts, self->spm);
+	EXPECT_EQ(0, buf_on_spm);
+	expect_spm_untouched(_metadata, self, 1024);
+	/* The rings and the buffers really allocated: on SysRAM. */
+	EXPECT_LE((long long)(ring_pages * 4 + (buf_len >> 10)) * 3 / 4,
+		  spm_nodes_delta(&self->a, &self->b, self->sysram, K_USED));
+	EXPECT_EQ(0, spm_verify(buf, buf_len, 900));
+
+	for (i = 0; i < nrings; i++) {
+		EXPECT_EQ(0, syscall(__NR_io_uring_register, rings[i].fd,
+				     IORING_UNREGISTER_BUFFERS, NULL, 0)) {
+			TH_LOG("ring %d: IORING_UNREGISTER_BUFFERS: %s", i, strerror(errno));
+		}
+		uring_release(&rings[i]);
+	}
+	munmap(buf, buf_len);
+	free(rings);
+}
+
+/* bpf(BPF_MAP_CREATE); the map fd or -1 (errno). */
+static int bpf_map_create(__u32 type, __u32 key_size, __u32 value_size,
+			  __u32 max_entries, __u32 flags)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.map_type = type;
+	attr.key_size = key_size;
+	attr.value_size = value_size;
+	attr.max_entries = max_entries;
+	attr.map_flags = flags;
+	attr.map_extra = 0;	/* arena: user_vm_start chosen at mmap */
+	return syscall(__NR_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
+}
+
+#define BPF_ARENA_LEN (32UL << 20)
+
+/*
+ * BPF maps created and used from CPU 1 with node 1 full (raw bpf(2)):
+ * an mmapable BPF_MAP_TYPE_ARRAY of past_node1() (vmalloc pages
+ * allocated at creation, NUMA_NO_NODE), mapped and written, then a
+ * BPF_MAP_TYPE_ARENA of BPF_ARENA_LEN mapped and written from user space
+ * (every fault allocates a page: bpf_map_alloc_pages(), NUMA_NO_NODE).
+ * A kernel without BPF arena support (EOPNOTSUPP: no JIT support;
+ * EINVAL: no such map type) skips the arena part only.
+ */
+TEST_F_TIMEOUT(iso, bpf_maps_under_pressure_stay_off_spm, 180)
+{
+	size_t alen, rlen = BPF_ARENA_LEN;
+	long counts[SPM_MAXN + 1], array_on_spm, arena_on_spm = 0;
+	long long want_kb;
+	char *array, *arena = MAP_FAILED;
+	int afd, rfd, err;
+
+	squeeze_node1(_metadata);
+	alen = past_node1(_metadata);
+	want_kb = alen >> 10;
+
+	spm_snap(&self->a);
+	afd = bpf_map_create(BPF_MAP_TYPE_ARRAY, 4, 4096, alen / 4096, BPF_F_MMAPABLE);
+	ASSERT_LE(0, afd) {
+		TH_LOG("BPF_MAP_CREATE of an mmapable array of %zu MiB: %s", alen >> 20,
+		       strerror(errno));
+	}
+	array = mmap(NULL, alen, PROT_READ | PROT_WRITE, MAP_SHARED, afd, 0);
+	ASSERT_NE(MAP_FAILED, array) {
+		TH_LOG("mmap of the array map: %s", strerror(errno));
+	}
+	spm_fill(array, alen, 910);
+
+	rfd = bpf_map_create(SPM_BPF_MAP_TYPE_ARENA, 0, 0, rlen / 4096, BPF_F_MMAPABLE);
+	err = errno;
+	if (rfd < 0 && (err == EOPNOTSUPP || err == EINVAL)) {
+		TH_LOG("BPF_MAP_CREATE of an arena: %s: arena part skipped", strerror(err));
+	} else {
+		ASSERT_LE(0, rfd) {
+			TH_LOG("BPF_MAP_CREATE of an arena of %zu MiB: %s", rlen >> 20,
+			       strerror(err));
+		}
+		arena = mmap(NULL, rlen, PROT_READ | PROT_WRITE, MAP_SHARED, rfd, 0);
+		ASSERT_NE(MAP_FAILED, arena) {
+			TH_LOG("mmap of the arena: %s", strerror(errno));
+		}
+		spm_fill(arena, rlen, 911);
+		want_kb += rlen >> 10;
+	}
+	spm_snap(&self->b);
+	spm_snap_log("SysRAM", &self->a, &self->b, self->sysram);
+
+	ASSERT_EQ((long)(alen / 4096), spm_count_pages(array, alen, counts));
+	spm_counts_log("BPF array map", counts);
+	array_on_spm = spm_count_in(counts, self->spm);
+	EXPECT_EQ(0, array_on_spm);
+	EXPECT_EQ((long)(alen / 4096), spm_count_in(counts, self->sysram));
+	EXPECT_EQ(0, spm_verify(array, alen, 910));
+	if (arena != MAP_FAILED) {
+		ASSERT_EQ((long)(rlen / 4096), spm_count_pages(arena, rlen, counts));
+		spm_counts_log("BPF arena", counts);
+		arena_on_spm = spm_count_in(counts, self->spm);
+		EXPECT_EQ(0, arena_on_spm);
+		EXPECT_EQ((long)(rlen / 4096), spm_count_in(counts, self->sysram));
+		EXPECT_EQ(0, spm_verify(arena, rlen, 911));
+	}
+	expect_spm_untouched(_metadata, self, 1024);
+	/* The maps really allocated (kernel pages: MemUsed only): on SysRAM. */
+	EXPECT_LE(want_kb * 3 / 4, spm_nodes_delta(&self->a, &self->b, self->sysram, K_USED));
+
+	if (arena != MAP_FAILED) {
+		munmap(arena, rlen);
+		close(rfd);
+	}
+	munmap(array, alen);
+	close(afd);
+}
+
+/*
+ * memfd_secret() memory written from CPU 1 with node 1 full: every page
+ * a fault allocates (secretmem_fault(): the task's policy, here the
+ * default) and takes out of the direct map. All on SysRAM. Each page
+ * counts against RLIMIT_MEMLOCK, CAP_IPC_LOCK or not (a fault past it is
+ * a SIGBUS): no limit.
+ */
+TEST_F_TIMEOUT(iso, secretmem_under_pressure_stays_off_spm, 120)
+{
+	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+	long counts[SPM_MAXN + 1], secret_on_spm;
+	size_t len;
+	char *p;
+	int fd;
+
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &unlimited));
+	fd = syscall(__NR_memfd_secret, 0);
+	if (fd < 0 && errno == ENOSYS)
+		SKIP(return, "memfd_secret: ENOSYS (no CONFIG_SECRETMEM, or secretmem.enable=0)");
+	ASSERT_LE(0, fd) {
+		TH_LOG("memfd_secret: %s", strerror(errno));
+	}
+	squeeze_node1(_metadata);
+	len = past_node1(_metadata);
+	ASSERT_EQ(0, ftruncate(fd, len));
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p) {
+		TH_LOG("mmap of %zu MiB of secretmem: %s", len >> 20, strerror(errno));
+	}
+
+	spm_snap(&self->a);
+	spm_fill(p, len, 920);
+	spm_snap(&self->b);
+	spm_snap_log("SysRAM", &self->a, &self->b, self->sysram);
+	ASSERT_EQ((long)(len / 4096), spm_count_pages(p, len, counts));
+	spm_counts_log("secretmem", counts);
+	secret_on_spm = spm_count_in(counts, self->spm);
+	EXPECT_EQ(0, secret_on_spm);
+	EXPECT_EQ((long)(len / 4096), spm_count_in(counts, self->sysram));
+	expect_spm_untouched(_metadata, self, 1024);
+	/* secretmem folios are page cache of its inode: FilePages. */
+	EXPECT_LE((long long)(len >> 10) * 3 / 4,
+		  spm_nodes_delta(&self->a, &self->b, self->sysram, K_FILE));
+	EXPECT_EQ(0, spm_verify(p, len, 920));
+	munmap(p, len);
+	close(fd);
+}
+
+#define HUGETLB_NR "/proc/sys/vm/nr_hugepages"
+#define HUGETLB_OVERCOMMIT "/proc/sys/vm/nr_overcommit_hugepages"
+#define HUGETLB_POOL 16
+
+/*
+ * Sum of a per-node 2 MiB hugetlb counter (nodeN/hugepages/hugepages-
+ * 2048kB/@key) over the nodes of mask; -1 if one cannot be read.
+ */
+static long long hugetlb_nodes_sum(long long mask, const char *key)
+{
+	char path[160];
+	long long sum = 0, v;
+	int nid;
+
+	for (nid = 0; nid < SPM_MAXN; nid++) {
+		if (!(mask & (1LL << nid)))
+			continue;
+		snprintf(path, sizeof(path),
+			 SPM_NODE_SYSFS "/node%d/hugepages/hugepages-2048kB/%s", nid, key);
+		v = spm_read_ll(path);
+		if (v < 0)
+			return -1;
+		sum += v;
+	}
+	return sum;
+}
+
+static void hugetlb_nodes_log(const char *what, long long mask, const char *key)
+{
+	char path[160], val[32];
+	int nid;
+
+	printf("# %s: %s per node:", what, key);
+	for (nid = 0; nid < SPM_MAXN; nid++) {
+		if (!(mask & (1LL << nid)))
+			continue;
+		snprintf(path, sizeof(path),
+			 SPM_NODE_SYSFS "/node%d/hugepages/hugepages-2048kB/%s", nid, key);
+		if (spm_read_file(path, val, sizeof(val)) < 0)
+			snprintf(val, sizeof(val), "?");
+		printf(" N%d=%s", nid, val);
+	}
+	printf("\n");
+	fflush(stdout);
+}
+
+/*
+ * The hugetlb pool and its surplus pages, with node 1 full:
+ *
+ * - vm.nr_hugepages grown to HUGETLB_POOL: the global pool, which a
+ *   kernel without the series spreads round-robin over every node with
+ *   memory (pressure or not), SPM nodes included. None of it on an SPM
+ *   node, all of it on SysRAM.
+ *
+ * - an empty pool with vm.nr_overcommit_hugepages at past_node1() / 2 MiB,
+ *   and a default-policy MAP_HUGETLB mapping of that many pages faulted
+ *   from CPU 1: surplus pages from the buddy allocator along node 1's
+ *   fallback order (alloc_surplus_hugetlb_folio(), no __GFP_THISNODE).
+ *   MAP_NORESERVE: a reservation would gather them at mmap() time from
+ *   node 0 first (gather_surplus_pages() walks the nodes from node 0),
+ *   never reaching node 2 on any kernel. No surplus page on an SPM node
+ *   (move_pages() query of each huge page, per-node surplus_hugepages).
+ *
+ * The fixture's teardown puts both knobs back (knob_set()).
+ */
+TEST_F_TIMEOUT(iso, hugetlb_pool_and_surplus_stay_off_spm, 180)
+{
+	long long pool_total, pool_on_spm, pool_sysram, surplus_on_spm, surplus_sysram;
+	long huge_on_spm = 0, huge_on_sysram = 0, i, n;
+	void **pages;
+	int *status;
+	char val[16], *p;
+	size_t len;
+
+	if (access(HUGETLB_NR, F_OK))
+		SKIP(return, "%s: %s (no CONFIG_HUGETLBFS)", HUGETLB_NR, strerror(errno));
+	/* An empty pool to start from (restored by the teardown). */
+	ASSERT_EQ(0, knob_set(self, HUGETLB_OVERCOMMIT, "0"));
+	ASSERT_EQ(0, knob_set(self, HUGETLB_NR, "0"));
+	ASSERT_EQ(0, SPM_GET(spm_read_ll(HUGETLB_NR))) {
+		TH_LOG("huge pages in use: the pool cannot be emptied");
+	}
+	squeeze_node1(_metadata);
+
+	/* The global pool. */
+	spm_snap(&self->a);
+	snprintf(val, sizeof(val), "%d", HUGETLB_POOL);
+	ASSERT_EQ(0, spm_write_file(HUGETLB_NR, val));
+	spm_snap(&self->b);
+	pool_total = SPM_GET(spm_read_ll(HUGETLB_NR));
+	pool_on_spm = SPM_GET(hugetlb_nodes_sum(self->spm, "nr_hugepages"));
+	pool_sysram = SPM_GET(hugetlb_nodes_sum(self->sysram, "nr_hugepages"));
+	hugetlb_nodes_log("global pool", self->sysram | self->spm, "nr_hugepages");
+	TH_LOG("vm.nr_hugepages = %d: %lld huge pages, %lld on SysRAM, %lld on SPM nodes",
+	       HUGETLB_POOL, pool_total, pool_sysram, pool_on_spm);
+	EXPECT_EQ(0, pool_on_spm);
+	EXPECT_EQ(HUGETLB_POOL, pool_total);
+	EXPECT_EQ(HUGETLB_POOL, pool_sysram);
+	expect_spm_untouched(_metadata, self, 1024);
+	EXPECT_LE(HUGETLB_POOL * 2048LL * 3 / 4,
+		  spm_nodes_delta(&self->a, &self->b, self->sysram, K_USED));
+
+	/* Surplus pages. */
+	ASSERT_EQ(0, spm_write_file(HUGETLB_NR, "0"));
+	ASSERT_EQ(0, SPM_GET(spm_read_ll(HUGETLB_NR)));
+	len = past_node1(_metadata);
+	n = len / SZ_2M;
+	pages = calloc(n, sizeof(*pages));
+	status = calloc(n, sizeof(*status));
+	ASSERT_NE(NULL, pages);
+	ASSERT_NE(NULL, status);
+	snprintf(val, sizeof(val), "%ld", n);
+	ASSERT_EQ(0, knob_set(self, HUGETLB_OVERCOMMIT, val));
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, p) {
+		TH_LOG("MAP_HUGETLB of %zu MiB: %s", len >> 20, strerror(errno));
+	}
+	spm_snap(&self->a);
+	ASSERT_EQ(0, madvise(p, len, MADV_POPULATE_WRITE)) {
+		TH_LOG("MADV_POPULATE_WRITE of %ld surplus huge pages: %s", n, strerror(errno));
+	}
+	spm_fill(p, len, 930);
+	spm_snap(&self->b);
+	spm_snap_log("SysRAM", &self->a, &self->b, self->sysram);
+	for (i = 0; i < n; i++)
+		pages[i] = p + i * SZ_2M;
+	ASSERT_EQ(0, spm_move_pages(0, n, pages, NULL, status, 0)) {
+		TH_LOG("move_pages query: %s", strerror(errno));
+	}
+	for (i = 0; i < n; i++) {
+		if (status[i] >= 0 && status[i] < SPM_MAXN && (self->spm & (1LL << status[i])))
+			huge_on_spm++;
+		else if (status[i] >= 0 && status[i] < SPM_MAXN &&
+			 (self->sysram & (1LL << status[i])))
+			huge_on_sysram++;
+	}
+	surplus_on_spm = SPM_GET(hugetlb_nodes_sum(self->spm, "surplus_hugepages"));
+	surplus_sysram = SPM_GET(hugetlb_nodes_sum(self->sysram, "surplus_hugepages"));
+	hugetlb_nodes_log("surplus pages", self->sysram | self->spm, "surplus_hugepages");
+	TH_LOG("%ld surplus huge pages faulted from CPU 1: %ld on SysRAM, %ld on SPM nodes (move_pages)",
+	       n, huge_on_sysram, huge_on_spm);
+	EXPECT_EQ(0, huge_on_spm);
+	EXPECT_EQ(n, huge_on_sysram);
+	EXPECT_EQ(0, surplus_on_spm);
+	EXPECT_EQ(n, surplus_sysram);
+	expect_spm_untouched(_metadata, self, 1024);
+	EXPECT_LE(n * 2048LL * 3 / 4, spm_nodes_delta(&self->a, &self->b, self->sysram, K_USED));
+	EXPECT_EQ(0, spm_verify(p, len, 930));
+	munmap(p, len);
+	/* Unmapped, the surplus pages go back to the buddy allocator. */
+	EXPECT_EQ(0, SPM_GET(hugetlb_nodes_sum(self->sysram | self->spm, "surplus_hugepages")));
+	free(pages);
+	free(status);
 }
 
 TEST_HARNESS_MAIN

@@ -13,7 +13,9 @@
  * either fails with EPERM, or is accepted and no page of the range is on
  * node 2 after it was written (through the mapping and with pwrite(2)).
  * Whatever happens, a page on node 2 is never written without a
- * write_fault call.  The same holds for a task policy (set_mempolicy) and a
+ * write_fault call.  A hugetlb mapping, private or not, is not fenced
+ * either: mbind() naming node 2 fails with EPERM, and node 2's own
+ * nr_hugepages cannot grow (EPERM).  The same holds for a task policy (set_mempolicy) and a
  * tmpfs mount policy (mpol=bind:2) placing page cache.
  */
 #include <sys/ipc.h>
@@ -348,6 +350,36 @@ TEST_F(shared, tmpfs_mount_policy)
 	close(self->fd);
 	self->fd = -1;
 	umount2(MNT, MNT_DETACH);
+}
+
+TEST_F(shared, hugetlb)
+{
+	const char *node_nr = "/sys/devices/system/node/node2/hugepages/"
+			      "hugepages-2048kB/nr_hugepages";
+	const char *overcommit = "/proc/sys/vm/nr_overcommit_hugepages";
+	unsigned long mask = 1UL << SPM_NID;
+	size_t len = 2UL << 20;
+	long rc;
+	char *p;
+
+	if (access(node_nr, F_OK))
+		SKIP(return, "no 2 MiB hugetlb pages (CONFIG_HUGETLBFS)");
+	EXPECT_EQ(-EPERM, spm_write_file(node_nr, "1"));
+	EXPECT_EQ(0, spm_read_ll(node_nr));
+	ASSERT_EQ(0, spm_write_file(overcommit, "1"));
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | 0x40000 /* MAP_HUGETLB */, -1, 0);
+	ASSERT_NE(MAP_FAILED, p) {
+		spm_write_file(overcommit, "0");
+	}
+	rc = spm_mbind(p, len, MPOL_BIND, &mask, SPM_MAXN, 0);
+	EXPECT_EQ(-1, rc);
+	EXPECT_EQ(EPERM, rc ? errno : 0);
+	memset(p, 0x5a, len);
+	EXPECT_NE(SPM_NID, spm_node_of(p));
+	EXPECT_EQ(0x5a, p[len - 1]);
+	munmap(p, len);
+	spm_write_file(overcommit, "0");
 }
 
 TEST_HARNESS_MAIN
