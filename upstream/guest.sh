@@ -18,8 +18,19 @@
 #   @test_hmm    modprobe test_hmm before, rmmod after
 #   @noskip      exit status 4 is a failure, not KSFT_SKIP (khugepaged exits
 #                with its number of failed cases)
+#   @hugepages=N vm.nr_hugepages=N while it runs (after the caches are
+#                dropped and memory compacted), the old value back after;
+#                what it got, per node, and what is left after the restore
+#                are TAP comments ("hugepages: ...")
+#   @keep=NAME   /proc/sys/NAME (e.g. vm/enable_soft_offline) is written
+#                back after the program, which changes it
+#   @bindir      run it in /add/bin, not /tmp: the scripts call their
+#                helpers (write_to_hugetlbfs, ...) by relative name
+#   @procps      pgrep -f and killall --wait as procps and psmisc have them
+#                (the initramfs has busybox's killall, without --wait, and
+#                no pgrep): shell stand-ins from /run/up-shims first in PATH
 #
-# Each program runs in /tmp in a session of its own (setsid); on timeout its
+# Each program runs in /tmp (@bindir: /add/bin) in a session of its own (setsid); on timeout its
 # whole process group is killed, and whatever it left behind is killed
 # after it exits. Exit status 0 passes, 4 (KSFT_SKIP) skips, anything else
 # fails; so does a new kernel report in dmesg (the patterns tools/spm-vm
@@ -69,6 +80,67 @@ t "# setup: $setup"
 t "# nodes: online $(cat /sys/devices/system/node/online), has_memory $(cat /sys/devices/system/node/has_memory), cpu flags la57=$(grep -qw la57 /proc/cpuinfo && echo y || echo n) pku=$(grep -qw pku /proc/cpuinfo && echo y || echo n)"
 echo "guest.sh: $setup"
 
+# Huge page size and the per-node pool files of @hugepages.
+hpkb=$(awk '$1 == "Hugepagesize:" { print $2 }' /proc/meminfo)
+t "# hugetlb: Hugepagesize ${hpkb:-none} kB, nr_hugepages $(cat /proc/sys/vm/nr_hugepages 2>/dev/null || echo none), sizes $(ls /sys/kernel/mm/hugepages 2>/dev/null | tr '\n' ' ')"
+hp_nodes() {	# "0:N 1:N ..." of the default size
+	local d out=
+	for d in /sys/devices/system/node/node[0-9]*; do
+		out="$out ${d##*node}:$(cat "$d/hugepages/hugepages-${hpkb}kB/nr_hugepages" 2>/dev/null)"
+	done
+	echo "${out# }"
+}
+
+# @procps: pgrep and killall --wait.
+mkdir -p /run/up-shims
+cat > /run/up-shims/pgrep <<'SHIM'
+#!/bin/bash
+# pgrep [-f] PATTERN (procps' pgrep is not in the initramfs): the PIDs
+# whose name (-f: command line) matches the extended regex, but its own.
+# No child process: its command line would match the pattern.
+full=0 pat=
+while [ $# -gt 0 ]; do
+	case "$1" in -f) full=1 ;; -*) ;; *) pat=$1 ;; esac
+	shift
+done
+[ -n "$pat" ] || exit 2
+rc=1
+for d in /proc/[0-9]*; do
+	[ "${d#/proc/}" = "$$" ] && continue
+	if [ "$full" = 1 ]; then
+		mapfile -d '' a < "$d/cmdline" 2>/dev/null || continue
+		c="${a[*]}"
+	else
+		read -r c < "$d/comm" 2>/dev/null || continue
+	fi
+	[ -n "$c" ] && [[ $c =~ $pat ]] && { echo "${d#/proc/}"; rc=0; }
+done
+exit $rc
+SHIM
+cat > /run/up-shims/killall <<'SHIM'
+#!/bin/bash
+# killall [-SIG] [--wait|-w] NAME...: busybox's killall, then, with --wait,
+# as psmisc's: until no process of those names is left (at most 60 s).
+args=() names=() w=0
+for a in "$@"; do
+	case "$a" in
+	--wait|-w) w=1 ;;
+	-*) args+=("$a") ;;
+	*) args+=("$a"); names+=("$a") ;;
+	esac
+done
+busybox killall "${args[@]}"
+rc=$?
+if [ "$w" = 1 ] && [ ${#names[@]} -gt 0 ]; then
+	for i in $(seq 600); do
+		pidof "${names[@]}" > /dev/null || break
+		sleep 0.1
+	done
+fi
+exit $rc
+SHIM
+chmod 755 /run/up-shims/pgrep /run/up-shims/killall
+
 # --- the programs -------------------------------------------------------------
 wanted() {
 	[ $# -eq 0 ] && return 0
@@ -104,7 +176,7 @@ for line in "${sel[@]}"; do
 	read -r id limit rest <<< "$line"
 	read -r -a words <<< "$rest"
 	n=$((n + 1))
-	pre=() post=() noskip=0
+	pre=() post=() noskip=0 hp= dir=/tmp path=$PATH
 	cmd=()
 	for w in "${words[@]}"; do
 		case "$w" in
@@ -117,6 +189,14 @@ for line in "${sel[@]}"; do
 		@test_hmm) modprobe test_hmm || echo "guest.sh: modprobe test_hmm failed" >&2
 			post+=("rmmod test_hmm") ;;
 		@noskip) noskip=1 ;;
+		@hugepages=*) hp=${w#@hugepages=}
+			[[ "$hp" =~ ^[0-9]+$ ]] || bail "$id: bad $w"
+			[ -n "$hpkb" ] || bail "$id: $w, but no hugetlb in this kernel" ;;
+		@keep=*) f=/proc/sys/${w#@keep=}
+			[ -f "$f" ] || bail "$id: $w: no $f"
+			post+=("echo $(cat "$f") > $f") ;;
+		@bindir) dir=$bin ;;
+		@procps) path=/run/up-shims:$PATH ;;
 		@*) bail "$id: unknown setup word $w" ;;
 		*) if [ ${#cmd[@]} = 0 ]; then cmd+=("$bin/$w"); else cmd+=("$w"); fi ;;
 		esac
@@ -127,6 +207,13 @@ for line in "${sel[@]}"; do
 	sync
 	echo 3 > /proc/sys/vm/drop_caches
 	echo 1 > /proc/sys/vm/compact_memory
+	hpnote=
+	if [ -n "$hp" ]; then
+		hp_old=$(cat /proc/sys/vm/nr_hugepages)
+		echo "$hp" > /proc/sys/vm/nr_hugepages
+		hpnote="$hp asked, $(cat /proc/sys/vm/nr_hugepages) got (node:pages $(hp_nodes)), $(awk '$1 == "HugePages_Free:" { print $2 }' /proc/meminfo) free"
+		echo "guest.sh: $id: hugepages $hpnote"
+	fi
 	dmesg -c > /dev/null
 	taint0=$(cat /proc/sys/kernel/tainted)
 	echo "SPM-UPSTREAM-BEGIN $id: ${pre[*]} ${cmd[*]}"
@@ -138,7 +225,7 @@ for line in "${sel[@]}"; do
 	tee /tmp/up.out < /tmp/up.fifo |
 		awk -v p="$id| " '{ print p $0; fflush() }' &
 	teep=$!
-	(cd /tmp && exec setsid "${pre[@]}" "${cmd[@]}") > /tmp/up.fifo 2>&1 < /dev/null &
+	(cd "$dir" && PATH=$path exec setsid "${pre[@]}" "${cmd[@]}") > /tmp/up.fifo 2>&1 < /dev/null &
 	pid=$!
 	setsid sh -c "sleep $limit; touch /tmp/.up-timeout; kill -KILL -$pid" 2>/dev/null &
 	dog=$!
@@ -153,6 +240,10 @@ for line in "${sel[@]}"; do
 	kill "$teep" 2>/dev/null
 	wait "$teep" 2>/dev/null
 	for p in "${post[@]}"; do eval "$p" 2>/dev/null; done
+	if [ -n "$hp" ]; then
+		echo "$hp_old" > /proc/sys/vm/nr_hugepages
+		hpnote="$hpnote; $hp_old restored: nr_hugepages $(cat /proc/sys/vm/nr_hugepages) (node:pages $(hp_nodes))"
+	fi
 	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }')
 	kern=$(dmesg -c | grep -E "$problems" | head -3)
 	newt=$(( $(cat /proc/sys/kernel/tainted) & ~taint0 & ~(4096 | 8192 | 262144) ))
@@ -180,6 +271,7 @@ for line in "${sel[@]}"; do
 		t "ok $n $id"
 	fi
 	t "# $id rc=$rc time=${secs}s subtests=$sp/$sf/$ss"
+	[ -n "$hpnote" ] && t "#   $id: hugepages: $hpnote"
 	grep -E '^(# )?not ok [0-9]+ ' /tmp/up.out | head -20 | tr -d '\r' |
 		while read -r l; do t "#   $id: $l"; done
 	[ -n "$kern" ] && while read -r l; do t "#   $id: KERNEL: $l"; done <<< "$kern"

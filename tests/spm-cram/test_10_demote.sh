@@ -35,7 +35,7 @@ within5 "physical_bytes = pages x LZ4 size of a page (within 5%)" $((t * exp)) \
 within5 "ratio = the data's LZ4 ratio (within 5%)" "$(milli "$(v expected_ratio)")" \
 	"$(milli "$(v demote.cram.ratio)")"
 tap_is "nothing throttled under a 128 MiB budget" 0 "$(v demote.cram.throttled)"
-[ "$RC" = 0 ] && [ "$t" -gt 0 ] 2>/dev/null || tap_diag "$OUT"
+[ "$RC" = 0 ] && [ "$(v demote.cram.demotions)" -gt 0 ] 2>/dev/null || tap_diag "$OUT"
 
 tap_is "workload gone: logical_bytes back to 0" 0 "$(cat $C/logical_bytes)"
 tap_is "workload gone: physical_bytes back to 0" 0 "$(cat $C/physical_bytes)"
@@ -44,13 +44,18 @@ tap_between "workload gone: node 3 AnonPages (kB)" 0 1024 "$(node_meminfo 3 Anon
 # Real pressure: a hog bound to node 0 (its free memory + 96 MiB).
 tap_is "reset zeroes the event counters" "0 0 0 0" \
 	"$(echo 1 > $C/reset && cat $C/demotions $C/promotions $C/fenced_writes $C/throttled | tr '\n' ' ' | sed 's/ $//')"
+# Which folios reclaim demotes is the LRU's choice: the classic LRU takes
+# the workload's older pages, MGLRU (on, as in Debian) took the hog's
+# (2026-11-30: 24742 demotions, none of the workload's 8192 pages).  So
+# the check is that reclaim demoted into node 3 at all, whoever's pages.
 run_load -m 32 -p hog -H 96
 t=$(v demote.target)
 tap_is "hog: workload exits 0" 0 "$RC"
-tap_between "hog: kswapd/direct reclaim demote data to node 3" 1 "$(v pages)" "$t"
+tap_diag "hog: $t of the workload's pages demoted, $(v demote.cram.demotions) demotions in all"
+tap_between "hog: kswapd/direct reclaim demote data to node 3" 1 999999999 "$(v demote.cram.demotions)"
 tap_is "hog: nothing on node 2" 0 "$(v demote.node2)"
 tap_is "hog: checksums after demotion" 0 "$(v read.checksum_bad)"
 tap_is "hog: reading takes no fault" 0 "$(v read.minflt)"
-[ "$RC" = 0 ] && [ "$t" -gt 0 ] 2>/dev/null || tap_diag "$OUT"
+[ "$RC" = 0 ] && [ "$(v demote.cram.demotions)" -gt 0 ] 2>/dev/null || tap_diag "$OUT"
 
 tap_done
