@@ -243,7 +243,7 @@ UPSTREAM_ARGS ?=
 
 .PHONY: test-upstream
 test-upstream: deps kernel-baseline kernel-patched
-	@scripts/deps.sh libcap-dev
+	@scripts/deps.sh libcap-dev liburing-dev
 	@for k in baseline patched; do \
 		$(MAKE) --no-print-directory initramfs KERNEL=$$k || exit 1; done
 	UPSTREAM_CAPS='$(UPSTREAM_CAPS)' upstream/run $(UPSTREAM_ARGS)

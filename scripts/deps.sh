@@ -4,7 +4,7 @@
 #
 #   deps.sh [PACKAGE...]   the project's packages plus these (make fuzz-deps:
 #                          trinity; make static-check: sparse, coccinelle;
-#                          make test-upstream: libcap-dev)
+#                          make test-upstream: libcap-dev, liburing-dev)
 set -euo pipefail
 
 KSRC_VERSION=${KSRC_VERSION:?KSRC_VERSION must be set (see Makefile)}

@@ -26,6 +26,12 @@
 #                back after the program, which changes it
 #   @bindir      run it in /add/bin, not /tmp: the scripts call their
 #                helpers (write_to_hugetlbfs, ...) by relative name
+#   @nocpuset    the cpuset controller off in the root cgroup's
+#                subtree_control (/init turns it on) while it runs, as on a
+#                distribution's systemd: the hugetlb cgroup scripts set
+#                cpuset.mems 0 in their cgroups when they can, and a
+#                reservation there may then count node 0's free huge pages
+#                only (10 pages over 3 nodes: fewer than the 5 it reserves)
 #   @procps      pgrep -f and killall --wait as procps and psmisc have them
 #                (the initramfs has busybox's killall, without --wait, and
 #                no pgrep): shell stand-ins from /run/up-shims first in PATH
@@ -39,7 +45,8 @@
 # "not ok" lines) repeated as TAP comments on /dev/ttyS1.
 #
 # TAP: "ok N ID", "ok N ID # SKIP", "not ok N ID # exit=R|timeout|kernel",
-# then "# ID rc=R time=Ss subtests=P/F/S" (passed/failed/skipped subtests).
+# then "# ID rc=R time=Ss subtests=P/F/S" (passed/failed/skipped subtests:
+# kselftest TAP lines, or the summary line of uffd-unit-tests).
 mode=${1:?usage: guest.sh baseline|owned CAPS [ID...]}
 caps=${2:-}
 shift 2
@@ -77,7 +84,7 @@ spm-setup-swap 512M > /dev/null || bail "spm-setup-swap 512M failed"
 setup="$setup, swap $(awk 'NR == 2 { print $1, $3 " kB" }' /proc/swaps)"
 t "TAP version 13"
 t "# setup: $setup"
-t "# nodes: online $(cat /sys/devices/system/node/online), has_memory $(cat /sys/devices/system/node/has_memory), cpu flags la57=$(grep -qw la57 /proc/cpuinfo && echo y || echo n) pku=$(grep -qw pku /proc/cpuinfo && echo y || echo n)"
+t "# nodes: online $(cat /sys/devices/system/node/online), has_memory $(cat /sys/devices/system/node/has_memory), cpu flags la57=$(grep -qw la57 /proc/cpuinfo && echo y || echo n) pku=$(grep -qw pku /proc/cpuinfo && echo y || echo n) pdpe1gb=$(grep -qw pdpe1gb /proc/cpuinfo && echo y || echo n)"
 echo "guest.sh: $setup"
 
 # Huge page size and the per-node pool files of @hugepages.
@@ -196,6 +203,14 @@ for line in "${sel[@]}"; do
 			[ -f "$f" ] || bail "$id: $w: no $f"
 			post+=("echo $(cat "$f") > $f") ;;
 		@bindir) dir=$bin ;;
+		@nocpuset) cg=/sys/fs/cgroup/cgroup.subtree_control
+			if grep -qw cpuset "$cg"; then
+				if echo -cpuset > "$cg"; then
+					post+=("echo +cpuset > $cg")
+				else
+					echo "guest.sh: $id: cannot turn cpuset off in $cg" >&2
+				fi
+			fi ;;
 		@procps) path=/run/up-shims:$PATH ;;
 		@*) bail "$id: unknown setup word $w" ;;
 		*) if [ ${#cmd[@]} = 0 ]; then cmd+=("$bin/$w"); else cmd+=("$w"); fi ;;
@@ -252,6 +267,11 @@ for line in "${sel[@]}"; do
 	sp=$(grep -E '^(# )?ok [0-9]+ ' /tmp/up.out | grep -vc '# SKIP')
 	ss=$(grep -E '^(# )?ok [0-9]+ .*# SKIP' /tmp/up.out | wc -l)
 	sf=$(grep -cE '^(# )?not ok [0-9]+ ' /tmp/up.out)
+	# uffd-unit-tests prints no TAP, but a summary line.
+	if [ "$sp$sf$ss" = 000 ]; then
+		u=$(sed -n 's/^Userfaults unit tests: pass=\([0-9]*\), skip=\([0-9]*\), fail=\([0-9]*\) .*/\1 \3 \2/p' /tmp/up.out | tail -1)
+		[ -n "$u" ] && read -r sp sf ss <<< "$u"
+	fi
 	why=
 	if [ -e /tmp/.up-timeout ]; then
 		why="timeout after ${limit}s"
