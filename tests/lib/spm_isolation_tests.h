@@ -1966,4 +1966,106 @@ TEST_F_TIMEOUT(iso, hugetlb_pool_and_surplus_stay_off_spm, 180)
 	free(status);
 }
 
+#ifndef MADV_SOFT_OFFLINE
+#define MADV_SOFT_OFFLINE 101
+#endif
+#define PCP_HIGH_FRACTION "/proc/sys/vm/percpu_pagelist_high_fraction"
+#define SOFT_OFFLINE_MAX 4096	/* pages faulted on node 1, 16 MiB */
+#define SOFT_OFFLINE_PAST 256	/* pages offlined past what fits on node 1 */
+
+/*
+ * Soft offline of SysRAM pages, with node 1 full: MADV_SOFT_OFFLINE
+ * migrates each page to a new one (alloc_migration_target(), a default
+ * request on the page's own node, no nodemask) and takes the old one out
+ * of use.  The pages are faulted on node 1 from CPU 1 before the squeeze;
+ * an anonymous filler then takes node 1 below its low watermark.  Soft
+ * offline drains the zone's per-cpu free lists first, which may lift node
+ * 1 above the mark again: as many pages are offlined as that leaves room
+ * for on node 1, plus SOFT_OFFLINE_PAST, so that at least those fall back
+ * along node 1's order (on a kernel without the series, to node 2 first).
+ * None may land on an SPM node (move_pages() query), the data stays
+ * intact, the SPM node's counters untouched (by the filler either).  The
+ * offlined pages are lost for good (HardwareCorrupted): a few MiB a run.
+ */
+TEST_F_TIMEOUT(iso, soft_offline_under_pressure_stays_off_spm, 120)
+{
+	long counts[SPM_MAXN + 1], moved_on_spm, moved_off_node1, n, ps = spm_page_size();
+	size_t len = SOFT_OFFLINE_MAX * ps, fill_len = 256UL << 20, off, step;
+	long long hwc0, hwc1, free = 0, low = 0, boost = 0, pcp[SPM_MAXN];
+	char *p, *fill = NULL;
+	int i;
+
+	/*
+	 * Short per-cpu free lists (restored by the teardown): their pages
+	 * count as free once soft offline drains them, and each page of
+	 * that room is one more page to offline.
+	 */
+	ASSERT_EQ(0, knob_set(self, PCP_HIGH_FRACTION, "8192"));
+	hwc0 = SPM_GET(spm_meminfo("HardwareCorrupted"));
+	ASSERT_EQ(0, spm_pin_cpu(1));
+	p = spm_anon(len);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, madvise(p, len, MADV_NOHUGEPAGE));
+	spm_fill(p, len, 940);
+	ASSERT_EQ((long)SOFT_OFFLINE_MAX, spm_count_pages(p, len, counts));
+	spm_counts_log("before soft offline", counts);
+	ASSERT_EQ((long)SOFT_OFFLINE_MAX, counts[1]) {
+		TH_LOG("the pages were not all faulted on node 1 from CPU 1");
+	}
+	squeeze_node1(_metadata);
+
+	spm_snap(&self->a);
+	fill = spm_anon(fill_len);
+	ASSERT_NE(NULL, fill);
+	/*
+	 * Fault the filler from CPU 1 until node 1 is below its low
+	 * watermark as it stands without a boost: the fallbacks the filler
+	 * causes boost the watermarks for a while, and kswapd clears the
+	 * boost again, leaving room on node 1 if the filler only reached
+	 * the boosted mark.
+	 */
+	for (i = 0, off = 0; i < 100; i++) {
+		free = SPM_GET(spm_node_meminfo(1, "MemFree"));
+		low = SPM_GET(spm_zoneinfo_sum(1, "low")) * 4;
+		boost = SPM_GET(spm_zoneinfo_sum(1, "boost")) * 4;
+		if (!boost && free < low)
+			break;
+		step = free > low - boost ? (size_t)(free - low + boost) << 10 : 0;
+		step = (step + (4UL << 20)) & ~(size_t)(ps - 1);
+		if (off + step > fill_len)
+			break;
+		spm_fill(fill + off, step, 941);
+		off += step;
+		usleep(100000);
+	}
+	ASSERT_NE(0, spm_pcp_kb(pcp) & 2);
+	n = (free + pcp[1] - low) * 1024 / ps;
+	n = (n > 0 ? n : 0) + SOFT_OFFLINE_PAST;
+	TH_LOG("node 1 after a %zu MiB filler: MemFree %lld kB, per-cpu lists %lld kB, low watermark %lld kB, boost %lld kB: %ld pages to offline",
+	       off >> 20, free, pcp[1], low, boost, n);
+	ASSERT_TRUE(!boost && free < low) {
+		TH_LOG("node 1 did not stay below its low watermark");
+	}
+	ASSERT_GE(SOFT_OFFLINE_MAX, n);
+	if (madvise(p, n * ps, MADV_SOFT_OFFLINE) && errno == EINVAL)
+		SKIP(goto out, "MADV_SOFT_OFFLINE: EINVAL (no CONFIG_MEMORY_FAILURE)");
+	spm_snap(&self->b);
+	hwc1 = SPM_GET(spm_meminfo("HardwareCorrupted"));
+	ASSERT_EQ(n, spm_count_pages(p, n * ps, counts));
+	spm_counts_log("offlined pages after soft offline", counts);
+	TH_LOG("HardwareCorrupted %lld -> %lld kB", hwc0, hwc1);
+	moved_on_spm = spm_count_in(counts, self->spm);
+	moved_off_node1 = spm_count_in(counts, self->sysram & ~2LL);
+	EXPECT_EQ(0, moved_on_spm);
+	/* Every page was replaced, and some fell back from node 1. */
+	EXPECT_EQ(hwc0 + n * ps / 1024, hwc1);
+	EXPECT_LE(SOFT_OFFLINE_PAST / 2, moved_off_node1);
+	expect_spm_untouched(_metadata, self, 1024);
+	EXPECT_EQ(0, spm_verify(p, len, 940));
+out:
+	if (fill)
+		munmap(fill, fill_len);
+	munmap(p, len);
+}
+
 TEST_HARNESS_MAIN

@@ -604,14 +604,11 @@ static inline void *spm_mmap_aligned(size_t len, size_t align)
  * whose mount policy binds it there (fallocate: no zeroing, fast under TCG).
  * Returns the size of the file in kB, or -errno.
  */
-static inline long long spm_squeeze(int nid, long long leave_kb)
+static inline long long spm_squeeze_room(int nid, long long leave_kb)
 {
 	long long free_kb = spm_node_meminfo(nid, "MemFree");
 	long long min = spm_zoneinfo_sum(nid, "min");
 	long long boost = spm_zoneinfo_sum(nid, "boost");
-	long long size_kb;
-	char opts[128];
-	int fd, err = 0;
 
 	if (free_kb < 0)
 		return free_kb;
@@ -619,23 +616,54 @@ static inline long long spm_squeeze(int nid, long long leave_kb)
 	 * Stay 4 MiB above the min watermark as the allocator sees it (a
 	 * boosted one: the debug kernel boosts after fragmentation events),
 	 * or the bound fill itself ends in an OOM kill: its shmem cannot be
-	 * reclaimed without swap.
+	 * reclaimed without swap, so no kill gives anything back, and the
+	 * OOM killer goes on to whatever else runs (the test runner).
 	 */
 	if (min >= 0 && boost >= 0 && leave_kb < (min + boost) * 4 + 4096)
 		leave_kb = (min + boost) * 4 + 4096;
-	size_kb = free_kb - leave_kb;
-	if (size_kb <= 0)
-		return 0;
+	return free_kb > leave_kb ? free_kb - leave_kb : 0;
+}
+
+static inline long long spm_squeeze(int nid, long long leave_kb)
+{
+	long long room = spm_squeeze_room(nid, leave_kb), size_kb = 0, step;
+	char opts[128];
+	int fd, err = 0;
+
+	if (room <= 0)
+		return room;
 	mkdir(SPM_SQUEEZE_DIR, 0700);
 	umount2(SPM_SQUEEZE_DIR, MNT_DETACH);
-	snprintf(opts, sizeof(opts), "size=%lldk,mpol=bind:%d", size_kb + 4096, nid);
+	/* Room may grow between steps (pages still on their way back). */
+	snprintf(opts, sizeof(opts), "size=%lldk,mpol=bind:%d",
+		 spm_node_meminfo(nid, "MemTotal") + 4096, nid);
 	if (mount("tmpfs", SPM_SQUEEZE_DIR, "tmpfs", 0, opts))
 		return -errno;
 	fd = open(SPM_SQUEEZE_DIR "/fill", O_CREAT | O_RDWR, 0600);
 	if (fd < 0)
 		return -errno;
-	if (fallocate(fd, 0, 0, size_kb * 1024))
-		err = -errno;
+	/*
+	 * In steps, each at most half of what is left to fill while more
+	 * than 8 MiB is, the room measured again before each: memory the
+	 * node loses meanwhile (a previous test's pages still being freed
+	 * elsewhere, kernel allocations from this CPU) shrinks the fill
+	 * instead of pushing it below the watermark.
+	 */
+	while (room > 0) {
+		step = room > 8192 ? room / 2 : room;
+		if (fallocate(fd, 0, size_kb * 1024, step * 1024)) {
+			err = -errno;
+			break;
+		}
+		size_kb += step;
+		if (step == room)
+			break;
+		room = spm_squeeze_room(nid, leave_kb);
+		if (room < 0) {
+			err = (int)room;
+			break;
+		}
+	}
 	close(fd);
 	return err ? err : size_kb;
 }

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Sizes derived from the machine's memory count System RAM only: the
+# Sizes derived from the machine's memory count System RAM only:
+# /proc/meminfo's MemTotal (SPM memory is reported apart, as SpmTotal), the
 # overcommit limit (CommitLimit), the default size of a new tmpfs,
 # min_free_kbytes and the dirty page limits (nr_dirty_threshold).  Each is
 # measured with SPM node 3 online, after its memory is taken away (daxctl
@@ -30,7 +31,8 @@ dirty_thresh() {
 measure() {
 	local m=/proc/sys/vm/min_free_kbytes
 
-	echo "$(kb_of CommitLimit) $(tmpfs_kb) $(cat $m 2>/dev/null || tap_missing $m) $(dirty_thresh)"
+	echo "$(kb_of CommitLimit) $(tmpfs_kb) $(cat $m 2>/dev/null || tap_missing $m) $(dirty_thresh)" \
+		"$(kb_of MemTotal) $(kb_of SpmTotal) $(node_total 3)"
 }
 # within PCT percent (at least SLACK) of each other
 close() {
@@ -41,24 +43,45 @@ close() {
 	[ "$d" -le "$tol" ]
 }
 
-tap_plan 9
+tap_plan 12
 
 tap_is "node 3 starts as an SPM node with memory" 2-3 "$(cat $N/has_spm_memory)"
 sysram=$(( $(node_total 0) + $(node_total 1) ))
 ratio=$(cat /proc/sys/vm/overcommit_ratio)
 swap=$(kb_of SwapTotal)
 
-read -r c_on t_on m_on d_on <<< "$(measure)"
+read -r c_on t_on m_on d_on mt_on st_on n3_on <<< "$(measure)"
 out=$(daxctl reconfigure-device --mode=devdax -f dax0.0 2>&1) || tap_diag "devdax: $out"
-read -r c_off t_off m_off d_off <<< "$(measure)"
+read -r c_off t_off m_off d_off mt_off st_off n3_off <<< "$(measure)"
 out=$(daxctl reconfigure-device --mode=system-ram dax0.0 2>&1) || tap_diag "system-ram: $out"
-read -r c_on2 t_on2 m_on2 d_on2 <<< "$(measure)"
+read -r c_on2 t_on2 m_on2 d_on2 mt_on2 st_on2 n3_on2 <<< "$(measure)"
 tap_diag "SysRAM MemTotal ${sysram} kB, overcommit_ratio $ratio, swap $swap kB" \
 	"node 3 online:   CommitLimit $c_on kB, tmpfs $t_on kB, min_free_kbytes $m_on, nr_dirty_threshold $d_on" \
 	"node 3 removed:  CommitLimit $c_off kB, tmpfs $t_off kB, min_free_kbytes $m_off, nr_dirty_threshold $d_off" \
 	"node 3 online:   CommitLimit $c_on2 kB, tmpfs $t_on2 kB, min_free_kbytes $m_on2, nr_dirty_threshold $d_on2"
 
 tap_is "node 3 is back with memory" 2-3 "$(cat $N/has_spm_memory)"
+tap_diag "MemTotal $mt_on / $mt_off / $mt_on2 kB, SpmTotal $st_on / $st_off / $st_on2 kB," \
+	"node 3 MemTotal $n3_on / $n3_off / $n3_on2 kB"
+if [ "$mt_on" = "$mt_off" ] && [ "$mt_off" = "$mt_on2" ] && [ "$mt_on" = "$sysram" ]; then
+	tap_ok "MemTotal is SysRAM's ($sysram kB) whatever the SPM node holds"
+else
+	tap_fail "MemTotal is SysRAM's whatever the SPM node holds" \
+		"SysRAM $sysram kB; MemTotal $mt_on / $mt_off / $mt_on2 kB"
+fi
+# node 3 removed: its MemTotal file reads 0 (or is gone: tap_missing's word)
+n2=$(node_total 2)
+if [ "$st_on" = $((n2 + n3_on)) ] && [ "$st_off" = "$n2" ] && [ "$st_on2" = $((n2 + n3_on2)) ]; then
+	tap_ok "SpmTotal follows the SPM nodes' memory ($st_off -> $st_on2 kB)"
+else
+	tap_fail "SpmTotal follows the SPM nodes' memory" \
+		"node 2 $n2 kB, node 3 $n3_on / $n3_on2 kB; SpmTotal $st_on / $st_off / $st_on2 kB"
+fi
+if [ -n "$n3_on2" ] && [ "$n3_on2" -gt 0 ] 2>/dev/null; then
+	tap_ok "node 3 has memory again ($n3_on2 kB)"
+else
+	tap_fail "node 3 has memory again" "node 3 MemTotal '$n3_on2'"
+fi
 if [ "$c_on" = "$c_off" ] && [ "$c_off" = "$c_on2" ]; then
 	tap_ok "CommitLimit does not change with the SPM node's memory"
 else
