@@ -159,7 +159,7 @@ fi
 install -m 0755 "$top"/tools/guest/* "$stage/spm/bin/"
 install -m 0755 "$top/tests/lib/spm-run-suite" "$stage/spm/bin/"
 install -m 0644 "$top/tests/lib/tap.sh" "$top/tests/lib/cram.sh" "$top/tests/lib/no_spm_nodes.sh" \
-	"$top/tests/lib/kunit.sh" "$stage/spm/lib/"
+	"$top/tests/lib/kunit.sh" "$top/tests/lib/kernel_image.sh" "$stage/spm/lib/"
 
 # Minimal /etc
 echo "root:x:0:0:root:/root:/bin/sh" > "$stage/etc/passwd"

@@ -93,7 +93,7 @@ check() {
 	make -k -C "$tree" O="$out" ARCH=x86_64 LOCALVERSION= CC="ccache gcc" \
 		-j"$(nproc)" W=1 C=2 "${objs[@]}" 2>&1 |
 		grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error):' |
-		sed "s|^$tree/||; s|^\.\./||" | sort > "$outf" || true
+		sed -E "s|^$tree/||; s|^(\.\./)+||; s|^linux(-baseline)?/||" | sort > "$outf" || true
 	for f in "${objs[@]}"; do
 		[ -f "$out/$f" ] || echo "${f%.o}.c:0:0: warning: not built in this configuration" >> "$outf"
 	done
@@ -130,7 +130,7 @@ if [ "$cocci" = 1 ]; then
 			make -s -C "$tree" O="$BUILD/out/check-$t" ARCH=x86_64 LOCALVERSION= \
 				CC="ccache gcc" C=2 CHECK="$tree/scripts/coccicheck" MODE=report \
 				"${f%.c}.o" 2>&1 | grep -E '^[^ ]+:[0-9]+:[0-9]+' |
-				sed "s|^$tree/||; s|^\.\./||" >> "$tmp/cocci-$t.txt" || true
+				sed -E "s|^$tree/||; s|^(\.\./)+||; s|^linux(-baseline)?/||" >> "$tmp/cocci-$t.txt" || true
 		done
 	done
 	cocci_new=$(comm -13 <(norm "$tmp/cocci-baseline.txt") <(norm "$tmp/cocci-patched.txt") || true)

@@ -41,6 +41,7 @@ expect_fail=(
 	'bpf_maps_under_pressure_stay_off_spm|array_on_spm|arena_on_spm|self->spm, K_USED\)|the mmapable BPF array (vmalloc) and the pages arena faults allocate fall back to node 2'
 	'secretmem_under_pressure_stays_off_spm|secret_on_spm|self->spm, K_(FILE|USED)\)|memfd_secret pages fall back to node 2'
 	'soft_offline_under_pressure_stays_off_spm|moved_on_spm|MADV_SOFT_OFFLINE replaces the pages of full node 1 with pages of node 2, next in its fallback order'
+	'zram_pool_under_pressure_stays_off_spm|pool_on_spm|self->spm, K_USED\)|zsmalloc pool pages of zram writes from CPU 1 fall back to node 2'
 	'hugetlb_pool_and_surplus_stay_off_spm|pool_on_spm|huge_on_spm|surplus_on_spm|self->spm, K_USED\)|the global hugetlb pool goes round-robin over node 2, and surplus huge pages faulted from CPU 1 fall back to node 2'
 )
 # name|why it passes on stock too

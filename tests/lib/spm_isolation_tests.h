@@ -2068,4 +2068,72 @@ out:
 	munmap(p, len);
 }
 
+/*
+ * zram's pool pages (zsmalloc), with node 1 full: O_DIRECT writes from
+ * CPU 1 of pages that compress to about half (zram keeps same-filled
+ * pages without memory, so the page cache test above never reaches
+ * zsmalloc).  zs_malloc() allocates its pages with a default request on
+ * the writer's node: past what node 1 has left they fall back, never onto
+ * an SPM node (the SPM side's counters, mm_stat's mem_used_total against
+ * SysRAM's growth); the data reads back intact.
+ */
+TEST_F_TIMEOUT(iso, zram_pool_under_pressure_stays_off_spm, 180)
+{
+	size_t len, off, chunk = SZ_1M, i, j;
+	long long pool_kb, mm[3] = { 0 }, pool_on_spm;
+	uint64_t *buf, *rd;
+	char stat[256];
+	int fd;
+
+	ASSERT_EQ(0, posix_memalign((void **)&buf, 4096, chunk));
+	ASSERT_EQ(0, posix_memalign((void **)&rd, 4096, chunk));
+	squeeze_node1(_metadata);
+	/* Twice what node 1 has left: about that much pool at half size. */
+	len = 2 * past_node1(_metadata);
+	snprintf(stat, sizeof(stat), "%zu", len + (64UL << 20));
+	fd = zram_open(_metadata, self, stat);
+	ASSERT_LE(0, fd);
+	close(fd);
+	fd = open("/dev/zram0", O_RDWR | O_DIRECT);
+	ASSERT_LE(0, fd);
+
+	spm_snap(&self->a);
+	for (off = 0; off < len; off += chunk) {
+		/* Each page: 256 pattern words, then 256 zero words. */
+		for (i = 0; i < chunk / 4096; i++)
+			for (j = 0; j < 512; j++)
+				buf[i * 512 + j] = j < 256 ?
+					spm_pattern(950, (off / 4096 + i) * 256 + j, 0) : 0;
+		ASSERT_EQ((ssize_t)chunk, pwrite(fd, buf, chunk, off));
+	}
+	spm_snap(&self->b);
+	spm_snap_log("SysRAM", &self->a, &self->b, self->sysram);
+	ASSERT_LT(0, spm_read_file(ZRAM "/mm_stat", stat, sizeof(stat)));
+	/* orig_data_size compr_data_size mem_used_total ... */
+	ASSERT_EQ(3, sscanf(stat, "%lld %lld %lld", &mm[0], &mm[1], &mm[2]));
+	pool_kb = mm[2] >> 10;
+	TH_LOG("%zu MiB written: zram mm_stat %s", len >> 20, stat);
+	pool_on_spm = spm_nodes_delta(&self->a, &self->b, self->spm, K_USED);
+	expect_spm_untouched(_metadata, self, 1024);
+	EXPECT_GE(1024, pool_on_spm);
+	/* The pool is past node 1's room, and SysRAM holds it. */
+	EXPECT_LE((long long)(len >> 10) / 3, pool_kb);
+	EXPECT_LE(pool_kb * 3 / 4, spm_nodes_delta(&self->a, &self->b, self->sysram, K_USED));
+
+	for (off = 0; off < len; off += chunk) {
+		ASSERT_EQ((ssize_t)chunk, pread(fd, rd, chunk, off));
+		for (i = 0; i < chunk / 4096; i++)
+			for (j = 0; j < 512; j++)
+				if (rd[i * 512 + j] != (j < 256 ?
+				    spm_pattern(950, (off / 4096 + i) * 256 + j, 0) : 0)) {
+					ASSERT_EQ(0, (long)(off + i * 4096)) {
+						TH_LOG("page at %zu reads back wrong", off + i * 4096);
+					}
+				}
+	}
+	close(fd);
+	free(buf);
+	free(rd);
+}
+
 TEST_HARNESS_MAIN
