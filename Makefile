@@ -130,7 +130,7 @@ checkpatch: tree-ready
 # series in patches/ and lists no new warning.
 .PHONY: static-check
 static-check: deps kernel-patched kernel-baseline
-	@scripts/deps.sh sparse coccinelle
+	@scripts/deps.sh sparse coccinelle ocaml-nox
 	@scripts/static-check.sh --update $(STATIC_ARGS)
 
 # The test kernel's memory-related options against Debian's amd64 config:

@@ -3,7 +3,7 @@
 # Idempotent: prints nothing and does nothing when all is in place.
 #
 #   deps.sh [PACKAGE...]   the project's packages plus these (make fuzz-deps:
-#                          trinity; make static-check: sparse, coccinelle;
+#                          trinity; make static-check: sparse, coccinelle, ocaml-nox (semantic patches with OCaml scripts);
 #                          make test-upstream: libcap-dev, liburing-dev)
 set -euo pipefail
 

@@ -127,9 +127,17 @@ if [ "$cocci" = 1 ]; then
 		for f in "${files[@]}"; do
 			[ -f "$tree/$f" ] || continue
 			# The kernel's way to run every semantic patch on one file.
-			make -s -C "$tree" O="$BUILD/out/check-$t" ARCH=x86_64 LOCALVERSION= \
+			# A coccicheck that fails (a semantic patch it cannot run:
+			# some need OCaml) stops the check: an empty report from a
+			# run that never happened is no result.
+			if ! make -s -C "$tree" O="$BUILD/out/check-$t" ARCH=x86_64 LOCALVERSION= \
 				CC="ccache gcc" C=2 CHECK="$tree/scripts/coccicheck" MODE=report \
-				"${f%.c}.o" 2>&1 | grep -E '^[^ ]+:[0-9]+:[0-9]+' |
+				"${f%.c}.o" > "$tmp/cocci.log" 2>&1; then
+				echo "static-check: coccicheck failed on $t $f:" >&2
+				grep -v '^Running\|^/usr/bin/spatch' "$tmp/cocci.log" | tail -5 >&2
+				exit 1
+			fi
+			grep -E '^[^ ]+:[0-9]+:[0-9]+' "$tmp/cocci.log" |
 				sed -E "s|^$tree/||; s|^(\.\./)+||; s|^linux(-baseline)?/||" >> "$tmp/cocci-$t.txt" || true
 		done
 	done
