@@ -121,8 +121,10 @@ nacc=$(grep -c . <<< "$accepted" || true)
 cnew=0 cocci_new=
 if [ "$cocci" = 1 ]; then
 	command -v spatch > /dev/null || { echo "static-check: spatch missing: make deps" >&2; exit 1; }
-	for t in baseline patched; do
-		tree=$base; [ "$t" = patched ] && tree=$src
+	# The two trees in parallel (one spatch each): about 40 s a file.
+	cocci_tree() {
+		local t=$1 tree=$base f
+		[ "$t" = patched ] && tree=$src
 		: > "$tmp/cocci-$t.txt"
 		for f in "${files[@]}"; do
 			[ -f "$tree/$f" ] || continue
@@ -132,15 +134,19 @@ if [ "$cocci" = 1 ]; then
 			# run that never happened is no result.
 			if ! make -s -C "$tree" O="$BUILD/out/check-$t" ARCH=x86_64 LOCALVERSION= \
 				CC="ccache gcc" C=2 CHECK="$tree/scripts/coccicheck" MODE=report \
-				"${f%.c}.o" > "$tmp/cocci.log" 2>&1; then
+				"${f%.c}.o" > "$tmp/cocci-$t.log" 2>&1; then
 				echo "static-check: coccicheck failed on $t $f:" >&2
-				grep -v '^Running\|^/usr/bin/spatch' "$tmp/cocci.log" | tail -5 >&2
-				exit 1
+				grep -v '^Running\|^/usr/bin/spatch' "$tmp/cocci-$t.log" | tail -5 >&2
+				return 1
 			fi
-			grep -E '^[^ ]+:[0-9]+:[0-9]+' "$tmp/cocci.log" |
+			grep -E '^[^ ]+:[0-9]+:[0-9]+' "$tmp/cocci-$t.log" |
 				sed -E "s|^$tree/||; s|^(\.\./)+||; s|^linux(-baseline)?/||" >> "$tmp/cocci-$t.txt" || true
 		done
-	done
+	}
+	cocci_tree baseline & cb=$!
+	cocci_tree patched & cp=$!
+	wait "$cb" || exit 1
+	wait "$cp" || exit 1
 	cocci_new=$(comm -13 <(norm "$tmp/cocci-baseline.txt") <(norm "$tmp/cocci-patched.txt") || true)
 	cnew=$(grep -c . <<< "$cocci_new" || true)
 fi
