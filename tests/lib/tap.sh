@@ -99,6 +99,12 @@ node_meminfo() {
 		tap_missing "$f:$2"
 }
 
+# node_pcp_kb NID: kB of free pages in the node's per-cpu lists (free, but
+# counted in MemUsed)
+node_pcp_kb() {
+	awk -v n="$1," '/^Node/ { on = ($2 == n) } on && $1 == "count:" { s += $2 } END { print s * 4 }' /proc/zoneinfo
+}
+
 # try_write FILE VALUE: prints "ok", or the error text of the write
 try_write() {
 	local err

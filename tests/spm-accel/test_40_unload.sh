@@ -15,7 +15,7 @@ tap_plan 14
 used_kb() {
 	local pcp
 	echo 1 > /proc/sys/vm/stat_refresh 2>/dev/null
-	pcp=$(awk '/^Node/ { on = ($2 == "2,") } on && $1 == "count:" { s += $2 } END { print s * 4 }' /proc/zoneinfo)
+	pcp=$(node_pcp_kb 2)
 	echo $(( $(node_meminfo 2 MemUsed) - pcp ))
 }
 

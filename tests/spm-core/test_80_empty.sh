@@ -16,7 +16,7 @@ for SPM in $nodes; do
 	for k in FilePages Shmem AnonPages Slab; do
 		tap_is "node $SPM $k (kB)" 0 "$(node_meminfo "$SPM" $k)"
 	done
-	pcp=$(awk -v n="$SPM" '/^Node/ { on = ($2 == n ",") } on && $1 == "count:" { s += $2 } END { print s * 4 }' /proc/zoneinfo)
+	pcp=$(node_pcp_kb "$SPM")
 	used=$(( $(node_meminfo "$SPM" MemUsed) - pcp ))
 	if [ "$used" -le 1024 ]; then
 		tap_ok "node $SPM MemUsed - per-cpu free lists: $used kB"

@@ -33,7 +33,7 @@ tap_is "node 3 owner" none "$(cat $N/node3/spm/owner 2>&1)"
 tap_is "node 3 allow_user defaults to 0" 0 "$(cat $N/node3/spm/allow_user 2>&1)"
 tap_between "node 3 MemTotal (kB)" 360000 400000 "$(node_meminfo 3 MemTotal)"
 # Nothing lands there by itself: MemUsed less the per-cpu free lists ~ 0.
-pcp=$(awk '/^Node/ { on = ($2 == "3,") } on && $1 == "count:" { s += $2 } END { print s * 4 }' /proc/zoneinfo)
+pcp=$(node_pcp_kb 3)
 tap_between "node 3 is empty once online (MemUsed - per-cpu lists, kB)" 0 1024 $(( $(node_meminfo 3 MemUsed) - pcp ))
 tap_is "spm_node cannot change while kmem holds the memory (EBUSY)" \
 	"Device or resource busy" "$(try_write $DAX/spm_node 0)"
