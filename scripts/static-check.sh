@@ -46,7 +46,13 @@ if [ "$verify" = 1 ]; then
 	fi
 	new=$(sed -n 's/^new: //p' "$result")
 	echo "static-check: ok   sparse and W=1 on the series' files: $new new warnings (kernel/static-check.txt)"
-	[ "$new" = 0 ]
+	cline=$(grep '^coccicheck: ' "$result" || true)
+	if [ -z "$cline" ]; then
+		echo "static-check: note coccicheck was not run for this series (make static-check STATIC_ARGS=--cocci)"
+	else
+		echo "static-check: ok   $cline"
+	fi
+	[ "$new" = 0 ] && [[ -z "$cline" || "$cline" == "coccicheck: 0 new"* ]]
 	exit
 fi
 
@@ -126,6 +132,7 @@ if [ "$cocci" = 1 ]; then
 		local t=$1 tree=$base f
 		[ "$t" = patched ] && tree=$src
 		: > "$tmp/cocci-$t.txt"
+		: > "$tmp/cocci-$t.files"
 		for f in "${files[@]}"; do
 			[ -f "$tree/$f" ] || continue
 			# The kernel's way to run every semantic patch on one file.
@@ -141,6 +148,7 @@ if [ "$cocci" = 1 ]; then
 			fi
 			grep -E '^[^ ]+:[0-9]+:[0-9]+' "$tmp/cocci-$t.log" |
 				sed -E "s|^$tree/||; s|^(\.\./)+||; s|^linux(-baseline)?/||" >> "$tmp/cocci-$t.txt" || true
+			echo "$f" >> "$tmp/cocci-$t.files"
 		done
 	}
 	cocci_tree baseline & cb=$!
@@ -159,7 +167,12 @@ report() {
 	echo "files: ${#files[@]}"
 	echo "sparse and W=1 on the baseline files: $(grep -c . "$tmp/base.txt" || true) warnings"
 	echo "sparse and W=1 on the patched files: $(grep -c . "$tmp/patched.txt" || true) warnings"
-	[ "$cocci" = 1 ] && echo "coccicheck: $cnew new reports"
+	# The counts of each tree tell a real run from an empty one.
+	[ "$cocci" = 1 ] && echo "coccicheck: $cnew new reports" \
+		"(files run: baseline $(grep -c . "$tmp/cocci-baseline.files" || true)," \
+		"patched $(grep -c . "$tmp/cocci-patched.files" || true);" \
+		"reports: baseline $(grep -c . "$tmp/cocci-baseline.txt" || true)," \
+		"patched $(grep -c . "$tmp/cocci-patched.txt" || true))"
 	echo "accepted (kernel/static-check-allow.txt): $nacc"
 	[ "$nacc" = 0 ] || sed 's/^/  /' <<< "$accepted"
 	echo "new: $nnew"

@@ -19,47 +19,11 @@
 #include <sys/wait.h>
 #include "kselftest_harness.h"
 #include "spm_perm.h"
+#include "spm_hugetlb.h"
 
 #define HPS	(2UL << 20)
-#define HP_DIR	"hugepages/hugepages-2048kB/"
-#define SYS_HP	"/sys/kernel/mm/" HP_DIR
-#define NODE_HP	"/sys/devices/system/node/node%d/" HP_DIR
-
-#ifndef MAP_HUGETLB
-#define MAP_HUGETLB 0x40000
-#endif
-
-static long long hp_get(int nid, const char *file)
-{
-	char path[160];
-
-	if (nid < 0)
-		snprintf(path, sizeof(path), SYS_HP "%s", file);
-	else
-		snprintf(path, sizeof(path), NODE_HP "%s", nid, file);
-	return spm_read_ll(path);
-}
-
-/* 0 or -errno. */
-static int hp_set(int nid, const char *file, long long val)
-{
-	char path[160], buf[32];
-
-	if (nid < 0)
-		snprintf(path, sizeof(path), SYS_HP "%s", file);
-	else
-		snprintf(path, sizeof(path), NODE_HP "%s", nid, file);
-	snprintf(buf, sizeof(buf), "%lld", val);
-	return spm_write_file(path, buf);
-}
-
-static void *hp_map(size_t len, int flags)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | flags, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
+#define hp_get(nid, file)	hp_get_kb(2048, nid, file)
+#define hp_set(nid, file, val)	hp_set_kb(2048, nid, file, val)
 
 /* FNV-1a over [p, p + len). */
 static uint64_t hp_sum(const char *p, size_t len)
