@@ -26,26 +26,9 @@
 #define GIG	(1UL << 30)
 #define gp_get(nid, file)	hp_get_kb(GIG_KB, nid, file)
 #define gp_set(nid, file, val)	hp_set_kb(GIG_KB, nid, file, val)
-
-/* One byte in each 4 KiB of [p, p + len): enough to tell pages apart. */
-static uint64_t gp_sum(const char *p, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i;
-
-	for (i = 0; i < len; i += 4096)
-		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
-	return h;
-}
-
-static uint64_t gp_fill(char *p, size_t len, int seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i += 4096)
-		p[i] = (char)(i / 4096 * 13 + seed);
-	return gp_sum(p, len);
-}
+/* One byte in each 4 KiB: enough to tell pages apart, quick under TCG. */
+#define gp_fill(p, len, seed)	hp_fill_step(p, len, 4096, seed)
+#define gp_sum(p, len)		hp_sum_step(p, len, 4096)
 
 static long long sysram_pool(void)
 {
@@ -180,8 +163,8 @@ TEST_F(gigantic, move_pages_between_spm_nodes)
 /* Last: it empties the System RAM pool, which later tests would miss. */
 TEST_F(gigantic, default_task_never_takes_spm_pool)
 {
+	char how[32];
 	int status;
-	pid_t pid;
 
 	ASSERT_EQ(0, gp_set(0, "nr_hugepages", 0));
 	ASSERT_EQ(0, gp_set(1, "nr_hugepages", 0));
@@ -189,20 +172,8 @@ TEST_F(gigantic, default_task_never_takes_spm_pool)
 	ASSERT_EQ(0, gp_set(PERM_A, "nr_hugepages", 1));
 	ASSERT_EQ(1, gp_get(-1, "free_hugepages"));
 
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		char *p = hp_map(GIG, MAP_HUGE_1GB);
-
-		if (!p)
-			_exit(10);
-		p[0] = 1;	/* SIGBUS unless it got a gigantic page */
-		_exit(spm_node_of(p) == PERM_A ? 11 : 0);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	TH_LOG("default task: %s %d; node 2 free %lld",
-	       WIFSIGNALED(status) ? "signal" : "exit",
-	       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+	status = hp_child_touch(GIG, MAP_HUGE_1GB, PERM_A, how, sizeof(how));
+	TH_LOG("default task: %s; node 2 free %lld", how,
 	       gp_get(PERM_A, "free_hugepages"));
 	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS);
 	EXPECT_EQ(1, gp_get(PERM_A, "free_hugepages"));

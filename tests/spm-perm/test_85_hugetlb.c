@@ -24,27 +24,9 @@
 #define HPS	(2UL << 20)
 #define hp_get(nid, file)	hp_get_kb(2048, nid, file)
 #define hp_set(nid, file, val)	hp_set_kb(2048, nid, file, val)
-
-/* FNV-1a over [p, p + len). */
-static uint64_t hp_sum(const char *p, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
-	return h;
-}
-
-/* Fill each huge page of [p, p + len) with a pattern; its checksum. */
-static uint64_t hp_fill(char *p, size_t len, int seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i += 64)
-		p[i] = (char)(i / 64 * 7 + seed);
-	return hp_sum(p, len);
-}
+/* A pattern byte every 64 bytes, and its checksum. */
+#define hp_fill(p, len, seed)	hp_fill_step(p, len, 64, seed)
+#define hp_sum(p, len)		hp_sum_step(p, len, 64)
 
 FIXTURE(hugetlb) {
 	struct perm_saved saved;
@@ -114,27 +96,15 @@ TEST_F(hugetlb, node_pool_needs_permission)
 
 TEST_F(hugetlb, default_task_never_takes_spm_pool)
 {
+	char how[32];
 	int status;
-	pid_t pid;
 
 	ASSERT_EQ(0, hp_set(PERM_A, "nr_hugepages", 4));
 	ASSERT_EQ(4, hp_get(PERM_A, "free_hugepages"));
 	ASSERT_EQ(0, hp_set(-1, "nr_overcommit_hugepages", 0));
 
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		char *p = hp_map(HPS, 0);
-
-		if (!p)
-			_exit(10);
-		p[0] = 1;	/* SIGBUS unless it got a huge page */
-		_exit(spm_node_of(p) == PERM_A ? 11 : 0);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	TH_LOG("default task: %s %d; node 2 free %lld",
-	       WIFSIGNALED(status) ? "signal" : "exit",
-	       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+	status = hp_child_touch(HPS, 0, PERM_A, how, sizeof(how));
+	TH_LOG("default task: %s; node 2 free %lld", how,
 	       hp_get(PERM_A, "free_hugepages"));
 	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS);
 	EXPECT_EQ(4, hp_get(PERM_A, "free_hugepages"));
