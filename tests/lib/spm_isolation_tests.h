@@ -2001,6 +2001,13 @@ TEST_F_TIMEOUT(iso, soft_offline_under_pressure_stays_off_spm, 120)
 	 * that room is one more page to offline.
 	 */
 	ASSERT_EQ(0, knob_set(self, PCP_HIGH_FRACTION, "8192"));
+	/*
+	 * No watermark boosts: each fallback the filler causes would raise
+	 * node 1's low watermark for as long as kswapd takes to clear it (on
+	 * a debug kernel, longer than the filler lasts), and the loop below
+	 * needs node 1 below the mark as it stands without a boost.
+	 */
+	ASSERT_EQ(0, knob_set(self, "/proc/sys/vm/watermark_boost_factor", "0"));
 	hwc0 = SPM_GET(spm_meminfo("HardwareCorrupted"));
 	ASSERT_EQ(0, spm_pin_cpu(1));
 	p = spm_anon(len);
